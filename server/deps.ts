@@ -1,0 +1,45 @@
+/**
+ * Everything from the outside world that the domain needs, injected, never global:
+ * tests build their own with a fake clock, a zone resolver and a temporary data dir.
+ */
+import { EventEmitter } from 'node:events';
+import type { Config } from './config.js';
+import type { Clock } from './clock.js';
+import { systemClock } from './clock.js';
+import type { DnsResolver } from './dns.js';
+import { createDnsResolver } from './dns.js';
+import type { Logger } from './log.js';
+import { createLogger } from './log.js';
+import type { Db } from './store/db.js';
+import { openDb } from './store/db.js';
+import type { BlobStore } from './store/blobs.js';
+import { createBlobStore } from './store/blobs.js';
+
+/** Domain events for live updates (server-sent events) and workers. */
+export interface DomainEvents {
+  on(event: 'message', listener: (e: { userId: number; messageId: number; discussionId: number }) => void): this;
+  emit(event: 'message', e: { userId: number; messageId: number; discussionId: number }): boolean;
+}
+
+export interface Deps {
+  config: Config;
+  db: Db;
+  blobs: BlobStore;
+  clock: Clock;
+  dns: DnsResolver;
+  log: Logger;
+  events: DomainEvents & EventEmitter;
+}
+
+export async function createDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
+  const db = overrides.db ?? (await openDb(config.dataDir));
+  return {
+    config,
+    db,
+    blobs: overrides.blobs ?? createBlobStore(config.dataDir),
+    clock: overrides.clock ?? systemClock,
+    dns: overrides.dns ?? createDnsResolver(config.resolver),
+    log: overrides.log ?? createLogger(config.logLevel),
+    events: overrides.events ?? (new EventEmitter() as DomainEvents & EventEmitter),
+  };
+}

@@ -1,0 +1,105 @@
+/**
+ * Errors are values with stable snake_case codes. One table maps them to HTTP statuses,
+ * one function maps them to SMTP replies. Anything that is not an AppError is our bug:
+ * HTTP 500 / SMTP 451 4.3.0 so that a sender retries instead of bouncing mail.
+ */
+export type ErrorCode =
+  | 'bad_request'
+  | 'invalid_json'
+  | 'validation_failed'
+  | 'unauthorized'
+  | 'invalid_credentials'
+  | 'too_many_attempts'
+  | 'forbidden'
+  | 'csrf_failed'
+  | 'not_found'
+  | 'message_not_found'
+  | 'discussion_not_found'
+  | 'attachment_not_found'
+  | 'tag_not_found'
+  | 'user_not_found'
+  | 'user_exists'
+  | 'domain_not_found'
+  | 'domain_exists'
+  | 'already_set_up'
+  | 'not_set_up'
+  | 'invalid_search'
+  | 'unknown_recipient'
+  | 'relay_denied'
+  | 'message_too_big'
+  | 'invalid_config'
+  | 'internal_error';
+
+const HTTP_STATUS: Record<ErrorCode, number> = {
+  bad_request: 400,
+  invalid_json: 400,
+  validation_failed: 400,
+  invalid_search: 400,
+  unauthorized: 401,
+  invalid_credentials: 401,
+  too_many_attempts: 429,
+  forbidden: 403,
+  csrf_failed: 403,
+  not_found: 404,
+  message_not_found: 404,
+  discussion_not_found: 404,
+  attachment_not_found: 404,
+  tag_not_found: 404,
+  user_not_found: 404,
+  domain_not_found: 404,
+  user_exists: 409,
+  domain_exists: 409,
+  already_set_up: 409,
+  not_set_up: 409,
+  unknown_recipient: 400,
+  relay_denied: 403,
+  message_too_big: 413,
+  invalid_config: 500,
+  internal_error: 500,
+};
+
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: unknown;
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'AppError';
+    this.code = code;
+    this.details = details;
+  }
+  get status(): number {
+    return HTTP_STATUS[this.code];
+  }
+}
+
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof AppError;
+}
+
+export function httpStatusOf(err: unknown): number {
+  return isAppError(err) ? err.status : 500;
+}
+
+export interface SmtpReply {
+  responseCode: number;
+  message: string;
+}
+
+/** RFC 3463 enhanced status codes. Unknown errors are temporary: the sender keeps the mail and retries. */
+export function smtpReplyOf(err: unknown): SmtpReply {
+  if (isAppError(err)) {
+    switch (err.code) {
+      case 'unknown_recipient':
+        return { responseCode: 550, message: '5.1.1 ' + err.message };
+      case 'relay_denied':
+        return { responseCode: 554, message: '5.7.1 ' + err.message };
+      case 'message_too_big':
+        return { responseCode: 552, message: '5.3.4 ' + err.message };
+      case 'bad_request':
+        return { responseCode: 550, message: '5.6.0 ' + err.message };
+      default:
+        break;
+    }
+  }
+  return { responseCode: 451, message: '4.3.0 Temporary local problem, please try again later' };
+}

@@ -1,0 +1,18 @@
+/** Migrations are TypeScript modules listed here, in order; knex records which ran. */
+import type { Knex } from 'knex';
+import * as m001 from './001-initial.js';
+
+interface Migration {
+  up(db: Knex): Promise<void>;
+  down(db: Knex): Promise<void>;
+}
+
+const migrations: Record<string, Migration> = {
+  '001-initial': m001,
+};
+
+export const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};
