@@ -114,6 +114,7 @@ export async function up(db: Knex): Promise<void> {
     t.boolean('is_encrypted').notNullable().defaultTo(false);
     t.boolean('is_signed').notNullable().defaultTo(false);
     t.float('spam_score').notNullable().defaultTo(0);
+    t.string('spam_trained'); // null | spam | ham: what the learning filter was last taught with this message
     t.integer('importance').notNullable().defaultTo(0); // -10..10
     t.integer('pi_score');
     t.string('pi_letter');
@@ -124,6 +125,8 @@ export async function up(db: Knex): Promise<void> {
     t.bigInteger('created_at').notNullable();
     t.unique(['user_id', 'content_hash']);
     t.index(['user_id', 'message_id']);
+    t.index(['user_id', 'date']);
+    t.index(['user_id', 'from_address']);
     t.index(['discussion_id', 'date']);
     t.index(['blob_hash']);
   });
