@@ -1,0 +1,81 @@
+/**
+ * createApp(config, overrides) → { start, stop, ports }: the whole appliance in one object, so that
+ * tests start it on port 0 with their own clock, resolver and data dir, exactly as main.ts does.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from './config.js';
+import { createDeps, type Deps } from './deps.js';
+import { createIngestor, type Ingestor } from './mail/ingest.js';
+import { createInboundServer } from './smtp/index.js';
+import { loadOrCreateTlsCert } from './smtp/tls-cert.js';
+import { classifyRecipient, resolveRecipients } from './accounts/users.js';
+import { isSetUp, newSetupCode } from './setup/first-run.js';
+import { createApi } from './api/app.js';
+import { closeDb } from './store/db.js';
+
+export interface Services {
+  deps: Deps;
+  ingestor: Ingestor;
+  /** one-time code that authorises the first-run wizard; null once the box is set up */
+  setup: { code: string | null };
+}
+
+export interface Ports {
+  http: number;
+  smtp: number;
+}
+
+export interface App {
+  services: Services;
+  ports: Ports;
+  start(): Promise<Ports>;
+  stop(): Promise<void>;
+}
+
+export async function createApp(config: Config, overrides: Partial<Deps> = {}): Promise<App> {
+  const deps = await createDeps(config, overrides);
+  const ingestor = createIngestor(deps);
+  const services: Services = { deps, ingestor, setup: { code: (await isSetUp(deps.db)) ? null : newSetupCode() } };
+  const ports: Ports = { http: 0, smtp: 0 };
+  let smtp: ReturnType<typeof createInboundServer> | null = null;
+  let httpServer: http.Server | null = null;
+
+  return {
+    services,
+    ports,
+    async start() {
+      const tls = await loadOrCreateTlsCert(config, config.dataDir);
+      smtp = createInboundServer({
+        config,
+        log: deps.log.child({ component: 'smtp' }),
+        tls,
+        handlers: {
+          classifyRecipient: (address) => classifyRecipient(deps.db, address),
+          deliver: async (msg) => {
+            const userIds = await resolveRecipients(deps.db, msg.envelope.rcptTo);
+            await ingestor.ingest({ source: 'smtp', raw: msg.raw, userIds, envelope: msg.envelope, transport: msg.transport, receivedAt: msg.receivedAt });
+          },
+        },
+      });
+      ports.smtp = await smtp.listen(config.smtp.port, config.smtp.host);
+      const api = createApi(services);
+      httpServer = http.createServer(api.callback());
+      await new Promise<void>((resolve, reject) => {
+        httpServer!.once('error', reject);
+        httpServer!.listen(config.http.port, config.http.host, () => resolve());
+      });
+      ports.http = (httpServer.address() as AddressInfo).port;
+      deps.log.info('listening', { http: ports.http, smtp: ports.smtp, hostname: config.hostname });
+      return ports;
+    },
+    async stop() {
+      // Reverse order: stop taking mail, finish what was accepted, then close the store.
+      await smtp?.close();
+      await new Promise<void>((resolve) => (httpServer ? httpServer.close(() => resolve()) : resolve()));
+      httpServer?.closeAllConnections?.();
+      await ingestor.drain();
+      await closeDb(deps.db);
+    },
+  };
+}

@@ -1,0 +1,37 @@
+/** Tags replace folders. System tags exist for every user; user tags carry a colour. */
+import type { Knex } from 'knex';
+import { AppError } from '../errors.js';
+
+export const SYSTEM_TAGS = ['INBOX', 'SPAM', 'IMPORTANT', 'SENT', 'DRAFT', 'ENCRYPTED'] as const;
+export type SystemTag = (typeof SYSTEM_TAGS)[number];
+
+export async function ensureSystemTags(db: Knex, userId: number, now: number): Promise<void> {
+  await db('tags')
+    .insert(SYSTEM_TAGS.map((name) => ({ user_id: userId, name, is_system: true, created_at: now })))
+    .onConflict(['user_id', 'name'])
+    .ignore();
+}
+
+/** Tag ids by name, creating user tags that do not exist yet. Names are matched case-insensitively. */
+export async function tagIds(db: Knex, userId: number, names: string[], now: number): Promise<number[]> {
+  const ids: number[] = [];
+  for (const raw of new Set(names.map((n) => n.trim()).filter(Boolean))) {
+    const name = (SYSTEM_TAGS as readonly string[]).includes(raw.toUpperCase()) ? raw.toUpperCase() : raw;
+    if (name.length > 64) throw new AppError('validation_failed', 'tag names are at most 64 characters');
+    let row = await db('tags').where({ user_id: userId }).whereRaw('lower(name) = lower(?)', [name]).first('id');
+    if (!row) {
+      const [id] = await db('tags').insert({ user_id: userId, name, is_system: false, created_at: now });
+      row = { id };
+    }
+    ids.push(Number(row.id));
+  }
+  return ids;
+}
+
+export async function findTag(db: Knex, userId: number, name: string): Promise<{ id: number; name: string } | undefined> {
+  return db('tags').where({ user_id: userId }).whereRaw('lower(name) = lower(?)', [name]).first('id', 'name');
+}
+
+export async function listTags(db: Knex, userId: number) {
+  return db('tags').where({ user_id: userId }).orderBy([{ column: 'is_system', order: 'desc' }, 'name']).select('id', 'name', 'color', 'is_system');
+}
