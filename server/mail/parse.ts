@@ -85,11 +85,10 @@ export function referencesOf(parsed: ParsedMail): string[] {
 }
 
 export function listIdOf(parsed: ParsedMail): string | null {
-  const h = parsed.headers.get('list-id');
-  const v = typeof h === 'string' ? h : h && typeof h === 'object' && 'text' in h ? String((h as { text: string }).text) : null;
-  if (!v) return null;
-  const m = v.match(/<([^>]+)>/);
-  return (m ? m[1]! : v).trim().toLowerCase().slice(0, 255) || null;
+  // mailparser folds List-* headers into one "list" object: { id: { name, id } }
+  const list = parsed.headers.get('list') as { id?: { id?: string } } | undefined;
+  const id = list?.id?.id;
+  return id ? id.trim().toLowerCase().slice(0, 255) || null : null;
 }
 
 export function bodyText(parsed: ParsedMail): string {
