@@ -84,11 +84,14 @@ export function referencesOf(parsed: ParsedMail): string[] {
   return list.map(stripAngles).filter((x): x is string => !!x).slice(-50);
 }
 
+/** RFC 2919: the list identifier is the part in angle brackets (or the whole value if none). */
 export function listIdOf(parsed: ParsedMail): string | null {
-  // mailparser folds List-* headers into one "list" object: { id: { name, id } }
-  const list = parsed.headers.get('list') as { id?: { id?: string } } | undefined;
-  const id = list?.id?.id;
-  return id ? id.trim().toLowerCase().slice(0, 255) || null : null;
+  const line = parsed.headerLines?.find((h) => h.key === 'list-id')?.line;
+  if (!line) return null;
+  const value = line.slice(line.indexOf(':') + 1).replace(/\s+/g, ' ');
+  const m = value.match(/<([^>]+)>/);
+  const id = (m ? m[1]! : value).trim().toLowerCase();
+  return id ? id.slice(0, 255) : null;
 }
 
 export function bodyText(parsed: ParsedMail): string {
