@@ -2,6 +2,7 @@
  * createApp(config, overrides) → { start, stop, ports }: the whole appliance in one object, so that
  * tests start it on port 0 with their own clock, resolver and data dir, exactly as main.ts does.
  */
+import crypto from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
@@ -13,6 +14,9 @@ import { classifyRecipient, resolveRecipients } from './accounts/users.js';
 import { isSetUp, newSetupCode } from './setup/first-run.js';
 import { createApi } from './api/app.js';
 import { closeDb } from './store/db.js';
+import { receivedHeader } from './mail/trace-header.js';
+
+const randomId = () => crypto.randomBytes(6).toString('hex');
 
 export interface Services {
   deps: Deps;
@@ -54,7 +58,9 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
           classifyRecipient: (address) => classifyRecipient(deps.db, address),
           deliver: async (msg) => {
             const userIds = await resolveRecipients(deps.db, msg.envelope.rcptTo);
-            await ingestor.ingest({ source: 'smtp', raw: msg.raw, userIds, envelope: msg.envelope, transport: msg.transport, receivedAt: msg.receivedAt });
+            const trace = receivedHeader({ hostname: config.hostname, transport: msg.transport, envelope: msg.envelope, at: msg.receivedAt, id: randomId() });
+            const raw = Buffer.concat([Buffer.from(trace, 'latin1'), msg.raw]);
+            await ingestor.ingest({ source: 'smtp', raw, userIds, envelope: msg.envelope, transport: msg.transport, receivedAt: msg.receivedAt });
           },
         },
       });
