@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'too_many_attempts'
   | 'forbidden'
   | 'csrf_failed'
+  | 'invalid_setup_code'
   | 'not_found'
   | 'message_not_found'
   | 'discussion_not_found'
@@ -40,6 +41,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   too_many_attempts: 429,
   forbidden: 403,
   csrf_failed: 403,
+  invalid_setup_code: 403,
   not_found: 404,
   message_not_found: 404,
   discussion_not_found: 404,

@@ -1,0 +1,97 @@
+/**
+ * The Privacy Index of an account (SPEC §7), from what the box actually knows today. Signals that
+ * cannot be verified yet (password strength, second factor, key pair, devices, contact keys) earn
+ * nothing and say so: no point is given for what was not checked. The weights of the account PI are
+ * this table; the message PI has its own in privacy/weights.ts (privacy/ does not cover accounts).
+ */
+import type { Knex } from 'knex';
+import { piColour, piLetter } from '../privacy/index.js';
+
+export type AccountAxis = 'access' | 'keys' | 'exchanges';
+type Lang = 'en' | 'fr';
+
+interface AccountWeight {
+  axis: AccountAxis;
+  /** maximum points; shares earn a proportion of it */
+  points: number;
+  help: Record<Lang, string>;
+}
+
+export const ACCOUNT_WEIGHTS = {
+  PASSWORD_POLICY: {
+    axis: 'access', points: 10,
+    help: {
+      en: 'Your password met the 10-character minimum when it was set. Its strength is not measured yet, so it earns half of the 20 points.',
+      fr: 'Votre mot de passe respectait le minimum de 10 caractères à sa création. Sa force n’est pas encore mesurée : il rapporte la moitié des 20 points.',
+    },
+  },
+  NO_SECOND_FACTOR: {
+    axis: 'access', points: 0,
+    help: { en: 'No second factor protects the login (coming in a later version; worth 15 points).', fr: 'Aucun second facteur ne protège la connexion (à venir ; vaut 15 points).' },
+  },
+  NO_VERIFIED_DEVICE: {
+    axis: 'access', points: 0,
+    help: { en: 'Devices are not verified yet (coming; verified devices are worth up to 15 points).', fr: 'Les appareils ne sont pas encore vérifiés (à venir ; des appareils vérifiés valent jusqu’à 15 points).' },
+  },
+  NO_KEY_PAIR: {
+    axis: 'keys', points: 0,
+    help: { en: 'You have no OpenPGP key pair yet: mail to you cannot be sealed end to end (worth 15 points).', fr: 'Vous n’avez pas encore de paire de clés OpenPGP : on ne peut pas vous écrire sous pli scellé (vaut 15 points).' },
+  },
+  CONTACTS_WITH_KEYS: {
+    axis: 'keys', points: 10,
+    help: { en: 'Share of your contacts whose encryption key you hold (up to 10 points).', fr: 'Part de vos contacts dont vous avez la clé de chiffrement (jusqu’à 10 points).' },
+  },
+  ENCRYPTED_MAIL: {
+    axis: 'exchanges', points: 15,
+    help: { en: 'Share of your mail of the last 30 days that was end-to-end encrypted (up to 15 points).', fr: 'Part de vos messages des 30 derniers jours chiffrés de bout en bout (jusqu’à 15 points).' },
+  },
+} as const satisfies Record<string, AccountWeight>;
+
+type AccountSignal = keyof typeof ACCOUNT_WEIGHTS;
+
+export interface AccountReason {
+  signal: AccountSignal;
+  axis: AccountAxis;
+  points: number;
+  detail: string | null;
+  help: string;
+}
+
+export interface AccountPi {
+  score: number;
+  letter: string;
+  colour: string;
+  axes: Record<AccountAxis, number>;
+  reasons: AccountReason[];
+}
+
+const DAY_MS = 86_400_000;
+
+function reason(id: AccountSignal, lang: Lang, share = 1, detail: string | null = null): AccountReason {
+  const w = ACCOUNT_WEIGHTS[id];
+  return { signal: id, axis: w.axis, points: Math.round(w.points * share), detail, help: w.help[lang] };
+}
+
+/** What the database says today; each query is one indexed scan of the user's own rows. */
+export async function computeAccountPi(db: Knex, userId: number, now: number, lang: Lang): Promise<AccountPi> {
+  const mail = await db('messages')
+    .where('user_id', userId)
+    .andWhere('date', '>=', now - 30 * DAY_MS)
+    .first(db.raw('count(*) as n'), db.raw('sum(is_encrypted) as enc'));
+  const contacts = await db('contacts').where({ user_id: userId }).first(db.raw('count(*) as n'));
+  const n = Number(mail?.n ?? 0);
+  const enc = Number(mail?.enc ?? 0);
+  const reasons = [
+    reason('PASSWORD_POLICY', lang),
+    reason('NO_SECOND_FACTOR', lang),
+    reason('NO_VERIFIED_DEVICE', lang),
+    reason('NO_KEY_PAIR', lang),
+    // Contact keys are not stored yet (OpenPGP slice): no contact can count as having one.
+    reason('CONTACTS_WITH_KEYS', lang, 0, `0 of ${Number(contacts?.n ?? 0)} contacts`),
+    reason('ENCRYPTED_MAIL', lang, n ? enc / n : 0, n ? `${enc} of ${n} messages` : 'no mail in the last 30 days'),
+  ];
+  const axes: Record<AccountAxis, number> = { access: 0, keys: 0, exchanges: 0 };
+  for (const r of reasons) axes[r.axis] += r.points;
+  const score = Math.min(100, axes.access + axes.keys + axes.exchanges);
+  return { score, letter: piLetter(score), colour: piColour(score), axes, reasons };
+}

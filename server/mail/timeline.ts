@@ -1,0 +1,247 @@
+/**
+ * The timeline (SPEC §3): a user's discussions, newest first, with the figures the list shows.
+ * The page is one indexed range scan over (user_id, last_message_at) that stops after `limit` rows;
+ * filters are plain column tests on discussions (their aggregates are kept by refreshDiscussion),
+ * except tags, which need an EXISTS. Participants and tags of the page come in two batched queries,
+ * so the cost does not grow with the size of the mailbox.
+ */
+import type { Knex } from 'knex';
+import { AppError } from '../errors.js';
+import { piColour } from '../privacy/index.js';
+import { findTag } from './tags.js';
+
+export interface TimelineQuery {
+  tag?: string;
+  importanceMin?: number;
+  importanceMax?: number;
+  piMin?: number;
+  piMax?: number;
+  includeSpam?: boolean;
+  limit?: number;
+  /** opaque cursor from a previous page's `next` */
+  before?: string;
+}
+
+export interface PiBadge {
+  score: number;
+  letter: string;
+  colour: string;
+}
+
+export interface TimelineItem {
+  id: number;
+  subject: string | null;
+  excerpt: string | null;
+  participants: Array<{ address: string; name: string | null }>;
+  last_message_at: number;
+  message_count: number;
+  unread_count: number;
+  has_attachments: boolean;
+  importance: number;
+  tags: string[];
+  pi: PiBadge | null;
+}
+
+export interface TimelinePage {
+  items: TimelineItem[];
+  next: string | null;
+}
+
+export const MAX_LIMIT = 100;
+const DEFAULT_LIMIT = 50;
+/** Participants are read from this many of a discussion's latest messages: enough to name it. */
+const PARTICIPANT_MESSAGES = 3;
+const MAX_PARTICIPANTS = 5;
+
+interface DiscussionRow {
+  id: number;
+  subject: string | null;
+  excerpt: string | null;
+  last_message_at: number;
+  message_count: number;
+  unread_count: number;
+  attachment_count: number;
+  importance: number;
+  pi_score: number | null;
+  pi_letter: string | null;
+}
+
+export function encodeCursor(row: { last_message_at: number; id: number }): string {
+  return `${row.last_message_at}.${row.id}`;
+}
+
+export function decodeCursor(cursor: string): { at: number; id: number } {
+  const m = /^(-?\d{1,16})\.(\d{1,12})$/.exec(cursor);
+  if (!m) throw new AppError('validation_failed', 'before: not a cursor from this API');
+  return { at: Number(m[1]), id: Number(m[2]) };
+}
+
+export function piBadge(score: number | null, letter: string | null): PiBadge | null {
+  return score === null || score === undefined ? null : { score, letter: letter ?? '', colour: piColour(score) };
+}
+
+async function pageQuery(db: Knex, userId: number, q: TimelineQuery, limit: number): Promise<DiscussionRow[] | null> {
+  const query = db('discussions as d').where('d.user_id', userId);
+  let includeSpam = q.includeSpam ?? false;
+  if (q.tag !== undefined) {
+    const tag = await findTag(db, userId, q.tag);
+    if (!tag) return null; // an unknown tag matches nothing
+    if (tag.name === 'SPAM') includeSpam = true; // asking for spam is asking to see it
+    query.whereExists(
+      db('messages as m').join('message_tags as mt', 'mt.message_id', 'm.id')
+        .whereRaw('m.discussion_id = d.id').andWhere('mt.tag_id', tag.id).select(db.raw('1')),
+    );
+  }
+  if (!includeSpam) query.whereRaw('d.message_count > d.spam_count');
+  if (q.importanceMin !== undefined) query.where('d.importance', '>=', q.importanceMin);
+  if (q.importanceMax !== undefined) query.where('d.importance', '<=', q.importanceMax);
+  if (q.piMin !== undefined) query.where('d.pi_score', '>=', q.piMin);
+  if (q.piMax !== undefined) query.where('d.pi_score', '<=', q.piMax);
+  if (q.before !== undefined) {
+    const c = decodeCursor(q.before);
+    query.whereRaw('(d.last_message_at, d.id) < (?, ?)', [c.at, c.id]);
+  }
+  return query
+    .orderBy([{ column: 'd.last_message_at', order: 'desc' }, { column: 'd.id', order: 'desc' }])
+    .limit(limit + 1)
+    .select('d.id', 'd.subject', 'd.excerpt', 'd.last_message_at', 'd.message_count', 'd.unread_count',
+      'd.attachment_count', 'd.importance', 'd.pi_score', 'd.pi_letter');
+}
+
+/** Other people in each discussion, from its few latest messages (one statement, one index seek each). */
+async function participantsOf(db: Knex, userId: number, ids: number[]): Promise<Map<number, TimelineItem['participants']>> {
+  const out = new Map<number, TimelineItem['participants']>();
+  if (!ids.length) return out;
+  const latest = ids
+    .map(() => `SELECT * FROM (SELECT id, discussion_id, date FROM messages WHERE discussion_id = ? ORDER BY date DESC LIMIT ${PARTICIPANT_MESSAGES})`)
+    .join(' UNION ALL ');
+  const rows: Array<{ discussion_id: number; address: string; name: string | null }> = await db.raw(
+    `SELECT l.discussion_id, p.address, p.name FROM (${latest}) l JOIN participants p ON p.message_id = l.id
+     WHERE p.role IN ('from', 'to', 'cc') AND p.address NOT IN (SELECT address FROM addresses WHERE user_id = ?)
+     ORDER BY l.discussion_id, l.date DESC, p.id`,
+    [...ids, userId],
+  );
+  for (const r of rows) {
+    const list = out.get(r.discussion_id) ?? [];
+    const seen = list.find((p) => p.address === r.address);
+    if (seen) seen.name ??= r.name || null;
+    else if (list.length < MAX_PARTICIPANTS) list.push({ address: r.address, name: r.name || null });
+    out.set(r.discussion_id, list);
+  }
+  return out;
+}
+
+/** Tag names carried by any message of each discussion. */
+async function tagsOf(db: Knex, ids: number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (!ids.length) return out;
+  const rows: Array<{ discussion_id: number; name: string }> = await db('messages as m')
+    .join('message_tags as mt', 'mt.message_id', 'm.id')
+    .join('tags as t', 't.id', 'mt.tag_id')
+    .whereIn('m.discussion_id', ids)
+    .distinct('m.discussion_id', 't.name')
+    .orderBy('t.name');
+  for (const r of rows) out.set(r.discussion_id, [...(out.get(r.discussion_id) ?? []), r.name]);
+  return out;
+}
+
+export async function listDiscussions(db: Knex, userId: number, q: TimelineQuery = {}): Promise<TimelinePage> {
+  const limit = Math.min(Math.max(Math.trunc(q.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
+  const rows = await pageQuery(db, userId, q, limit);
+  if (!rows) return { items: [], next: null };
+  const page = rows.slice(0, limit);
+  const ids = page.map((r) => r.id);
+  const [participants, tags] = await Promise.all([participantsOf(db, userId, ids), tagsOf(db, ids)]);
+  const items = page.map((r) => ({
+    id: r.id,
+    subject: r.subject,
+    excerpt: r.excerpt,
+    participants: participants.get(r.id) ?? [],
+    last_message_at: r.last_message_at,
+    message_count: r.message_count,
+    unread_count: r.unread_count,
+    has_attachments: r.attachment_count > 0,
+    importance: r.importance,
+    tags: tags.get(r.id) ?? [],
+    pi: piBadge(r.pi_score, r.pi_letter),
+  }));
+  const last = page[page.length - 1];
+  return { items, next: rows.length > limit && last ? encodeCursor(last) : null };
+}
+
+export interface DiscussionMessage {
+  id: number;
+  subject: string | null;
+  from: { address: string | null; name: string | null };
+  date: number;
+  excerpt: string | null;
+  is_read: boolean;
+  is_spam: boolean;
+  importance: number;
+  attachment_count: number;
+  tags: string[];
+  pi: PiBadge | null;
+}
+
+export interface DiscussionView {
+  id: number;
+  subject: string | null;
+  message_count: number;
+  unread_count: number;
+  importance: number;
+  pi: PiBadge | null;
+  /** true when only the latest MAX_DISCUSSION_MESSAGES are listed (a long mailing list) */
+  truncated: boolean;
+  messages: DiscussionMessage[];
+}
+
+export const MAX_DISCUSSION_MESSAGES = 500;
+
+/** Tag names of each message, in one query. */
+export async function messageTagNames(db: Knex, messageIds: number[]): Promise<Map<number, string[]>> {
+  const out = new Map<number, string[]>();
+  if (!messageIds.length) return out;
+  const rows: Array<{ message_id: number; name: string }> = await db('message_tags as mt')
+    .join('tags as t', 't.id', 'mt.tag_id')
+    .whereIn('mt.message_id', messageIds)
+    .orderBy('t.name')
+    .select('mt.message_id', 't.name');
+  for (const r of rows) out.set(r.message_id, [...(out.get(r.message_id) ?? []), r.name]);
+  return out;
+}
+
+/** One discussion with its messages in date order; another user's discussion does not exist. */
+export async function getDiscussion(db: Knex, userId: number, id: number): Promise<DiscussionView> {
+  const d = await db('discussions').where({ id, user_id: userId }).first();
+  if (!d) throw new AppError('discussion_not_found', `no discussion ${id}`);
+  const newest = await db('messages')
+    .where({ discussion_id: id, user_id: userId })
+    .orderBy([{ column: 'date', order: 'desc' }, { column: 'id', order: 'desc' }])
+    .limit(MAX_DISCUSSION_MESSAGES)
+    .select('id', 'subject', 'from_address', 'from_name', 'date', 'excerpt', 'is_read', 'is_spam', 'importance',
+      'attachment_count', 'pi_score', 'pi_letter');
+  const rows = newest.reverse();
+  const tags = await messageTagNames(db, rows.map((r) => r.id));
+  return {
+    id: d.id,
+    subject: d.subject,
+    message_count: d.message_count,
+    unread_count: d.unread_count,
+    importance: d.importance,
+    pi: piBadge(d.pi_score, d.pi_letter),
+    truncated: d.message_count > rows.length,
+    messages: rows.map((r) => ({
+      id: r.id,
+      subject: r.subject,
+      from: { address: r.from_address, name: r.from_name },
+      date: r.date,
+      excerpt: r.excerpt,
+      is_read: !!r.is_read,
+      is_spam: !!r.is_spam,
+      importance: r.importance,
+      attachment_count: r.attachment_count,
+      tags: tags.get(r.id) ?? [],
+      pi: piBadge(r.pi_score, r.pi_letter),
+    })),
+  };
+}
