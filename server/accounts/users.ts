@@ -2,6 +2,7 @@
  * Users and the addresses they receive for. A user logs in with a username (or any of their
  * addresses); their primary address is username@domain; aliases are more rows in `addresses`.
  */
+import { domainToASCII } from 'node:url';
 import type { Db } from '../store/db.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
@@ -24,8 +25,18 @@ export interface User {
 const USERNAME_RE = /^[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?$/;
 export const MIN_PASSWORD_LENGTH = 10;
 
+/** Lower-case, with an internationalised domain in its ASCII (punycode) form, as domains are stored. */
 export function normalizeAddress(address: string): string {
-  return address.trim().toLowerCase();
+  const a = address.trim().toLowerCase();
+  const at = a.lastIndexOf('@');
+  if (at < 0) return a;
+  const domain = a.slice(at + 1);
+  return /^[\x00-\x7f]*$/.test(domain) ? a : `${a.slice(0, at)}@${domainToASCII(domain) || domain}`;
+}
+
+/** RFC 5321 §4.5.1: every domain must accept mail for postmaster; it goes to the box's admins. */
+function isPostmaster(address: string): boolean {
+  return address === 'postmaster' || address.startsWith('postmaster@');
 }
 
 export function validatePassword(password: string): void {
@@ -115,14 +126,22 @@ export async function userAddresses(db: Db, userId: number): Promise<string[]> {
 export async function classifyRecipient(db: Db, address: string): Promise<'local' | 'unknown' | 'foreign'> {
   const a = normalizeAddress(address);
   const at = a.lastIndexOf('@');
+  if (a === 'postmaster') return 'local';
   if (at < 1) return 'foreign';
   if (await db('addresses').where({ address: a }).first('id')) return 'local';
-  return (await findDomain(db, a.slice(at + 1))) ? 'unknown' : 'foreign';
+  if (!(await findDomain(db, a.slice(at + 1)))) return 'foreign';
+  return isPostmaster(a) ? 'local' : 'unknown';
 }
 
 /** Distinct users behind a list of recipient addresses (two aliases of one user → one copy). */
 export async function resolveRecipients(db: Db, addresses: string[]): Promise<number[]> {
   if (!addresses.length) return [];
-  const rows = await db('addresses').whereIn('address', addresses.map(normalizeAddress)).distinct('user_id');
-  return rows.map((r: { user_id: number }) => r.user_id);
+  const normalized = addresses.map(normalizeAddress);
+  const rows = await db('addresses').whereIn('address', normalized).distinct('user_id');
+  const ids = new Set<number>(rows.map((r: { user_id: number }) => r.user_id));
+  const unmatchedPostmaster = normalized.some((a) => isPostmaster(a)) && rows.length < normalized.length;
+  if (unmatchedPostmaster) {
+    for (const admin of await db('users').where({ is_admin: true }).select('id')) ids.add(admin.id);
+  }
+  return [...ids];
 }
