@@ -25,3 +25,9 @@ t.test('print-config redacts the relay password', async (t) => {
 t.test('every key is described', async (t) => {
   for (const line of describeConfig()) t.match(line, /: \S/, line);
 });
+
+t.test('the example config file is valid', async (t) => {
+  const path = new URL('../../config/caliopen.example.json', import.meta.url).pathname;
+  const c = loadConfig({ CALIOPEN_CONFIG: path }, {}, '/nonexistent');
+  t.ok(c.smtp.port > 0);
+});
