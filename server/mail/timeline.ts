@@ -9,6 +9,7 @@ import type { Knex } from 'knex';
 import { AppError } from '../errors.js';
 import { piColour } from '../privacy/index.js';
 import { findTag } from './tags.js';
+import { userAddresses } from '../accounts/users.js';
 
 export interface TimelineQuery {
   tag?: string;
@@ -52,6 +53,8 @@ const DEFAULT_LIMIT = 50;
 /** Participants are read from this many of a discussion's latest messages: enough to name it. */
 const PARTICIPANT_MESSAGES = 3;
 const MAX_PARTICIPANTS = 5;
+/** Tags are read from this many of a discussion's latest messages (see tagsOf). */
+const TAG_MESSAGES = 500;
 
 interface DiscussionRow {
   id: number;
@@ -80,11 +83,12 @@ export function piBadge(score: number | null, letter: string | null): PiBadge | 
   return score === null || score === undefined ? null : { score, letter: letter ?? '', colour: piColour(score) };
 }
 
-async function pageQuery(db: Knex, userId: number, q: TimelineQuery, limit: number): Promise<DiscussionRow[] | null> {
+async function pageQuery(db: Knex, userId: number, q: TimelineQuery, limit: number): Promise<{ rows: DiscussionRow[]; tag: string | null } | null> {
   const query = db('discussions as d').where('d.user_id', userId);
   let includeSpam = q.includeSpam ?? false;
+  let tag: { id: number; name: string } | undefined;
   if (q.tag !== undefined) {
-    const tag = await findTag(db, userId, q.tag);
+    tag = await findTag(db, userId, q.tag);
     if (!tag) return null; // an unknown tag matches nothing
     if (tag.name === 'SPAM') includeSpam = true; // asking for spam is asking to see it
     query.whereExists(
@@ -101,27 +105,38 @@ async function pageQuery(db: Knex, userId: number, q: TimelineQuery, limit: numb
     const c = decodeCursor(q.before);
     query.whereRaw('(d.last_message_at, d.id) < (?, ?)', [c.at, c.id]);
   }
-  return query
+  const rows: DiscussionRow[] = await query
     .orderBy([{ column: 'd.last_message_at', order: 'desc' }, { column: 'd.id', order: 'desc' }])
     .limit(limit + 1)
     .select('d.id', 'd.subject', 'd.excerpt', 'd.last_message_at', 'd.message_count', 'd.unread_count',
       'd.attachment_count', 'd.importance', 'd.pi_score', 'd.pi_letter');
+  return { rows, tag: tag?.name ?? null };
 }
 
-/** Other people in each discussion, from its few latest messages (one statement, one index seek each). */
+/**
+ * The latest `n` messages of each discussion in a JSON array of ids: one index range scan per
+ * discussion on (discussion_id, date), bounded below by the date of its n-th latest message, so a
+ * 20,000-message mailing list costs n rows, not 20,000.
+ */
+function latestMessagesSql(n: number): string {
+  return `SELECT d.value AS discussion_id, m.id, m.date FROM json_each(?) d
+    JOIN messages m ON m.discussion_id = d.value AND m.date >= coalesce(
+      (SELECT x.date FROM messages x WHERE x.discussion_id = d.value ORDER BY x.date DESC LIMIT 1 OFFSET ${n - 1}), -9e15)`;
+}
+
+/** Other people in each discussion, from its few latest messages. */
 async function participantsOf(db: Knex, userId: number, ids: number[]): Promise<Map<number, TimelineItem['participants']>> {
   const out = new Map<number, TimelineItem['participants']>();
   if (!ids.length) return out;
-  const latest = ids
-    .map(() => `SELECT * FROM (SELECT id, discussion_id, date FROM messages WHERE discussion_id = ? ORDER BY date DESC LIMIT ${PARTICIPANT_MESSAGES})`)
-    .join(' UNION ALL ');
+  const own = new Set(await userAddresses(db, userId));
   const rows: Array<{ discussion_id: number; address: string; name: string | null }> = await db.raw(
-    `SELECT l.discussion_id, p.address, p.name FROM (${latest}) l JOIN participants p ON p.message_id = l.id
-     WHERE p.role IN ('from', 'to', 'cc') AND p.address NOT IN (SELECT address FROM addresses WHERE user_id = ?)
+    `SELECT l.discussion_id, p.address, p.name FROM (${latestMessagesSql(PARTICIPANT_MESSAGES)}) l
+     JOIN participants p ON p.message_id = l.id WHERE p.role IN ('from', 'to', 'cc')
      ORDER BY l.discussion_id, l.date DESC, p.id`,
-    [...ids, userId],
+    [JSON.stringify(ids)],
   );
   for (const r of rows) {
+    if (own.has(r.address)) continue;
     const list = out.get(r.discussion_id) ?? [];
     const seen = list.find((p) => p.address === r.address);
     if (seen) seen.name ??= r.name || null;
@@ -131,24 +146,32 @@ async function participantsOf(db: Knex, userId: number, ids: number[]): Promise<
   return out;
 }
 
-/** Tag names carried by any message of each discussion. */
+/**
+ * Tag names carried by each discussion's latest TAG_MESSAGES messages. Exact for all but very long
+ * discussions; exact for every size would need tag counts kept per discussion (a schema change).
+ */
 async function tagsOf(db: Knex, ids: number[]): Promise<Map<number, string[]>> {
   const out = new Map<number, string[]>();
   if (!ids.length) return out;
-  const rows: Array<{ discussion_id: number; name: string }> = await db('messages as m')
-    .join('message_tags as mt', 'mt.message_id', 'm.id')
-    .join('tags as t', 't.id', 'mt.tag_id')
-    .whereIn('m.discussion_id', ids)
-    .distinct('m.discussion_id', 't.name')
-    .orderBy('t.name');
+  const rows: Array<{ discussion_id: number; name: string }> = await db.raw(
+    `SELECT DISTINCT l.discussion_id, t.name FROM (${latestMessagesSql(TAG_MESSAGES)}) l
+     JOIN message_tags mt ON mt.message_id = l.id JOIN tags t ON t.id = mt.tag_id ORDER BY t.name`,
+    [JSON.stringify(ids)],
+  );
   for (const r of rows) out.set(r.discussion_id, [...(out.get(r.discussion_id) ?? []), r.name]);
   return out;
 }
 
+/** A discussion matched by a tag filter shows that tag, even when only an older message carries it. */
+function withTag(tags: string[], tag: string | null): string[] {
+  return tag === null || tags.includes(tag) ? tags : [...tags, tag].sort();
+}
+
 export async function listDiscussions(db: Knex, userId: number, q: TimelineQuery = {}): Promise<TimelinePage> {
   const limit = Math.min(Math.max(Math.trunc(q.limit ?? DEFAULT_LIMIT), 1), MAX_LIMIT);
-  const rows = await pageQuery(db, userId, q, limit);
-  if (!rows) return { items: [], next: null };
+  const found = await pageQuery(db, userId, q, limit);
+  if (!found) return { items: [], next: null };
+  const { rows, tag } = found;
   const page = rows.slice(0, limit);
   const ids = page.map((r) => r.id);
   const [participants, tags] = await Promise.all([participantsOf(db, userId, ids), tagsOf(db, ids)]);
@@ -162,7 +185,7 @@ export async function listDiscussions(db: Knex, userId: number, q: TimelineQuery
     unread_count: r.unread_count,
     has_attachments: r.attachment_count > 0,
     importance: r.importance,
-    tags: tags.get(r.id) ?? [],
+    tags: withTag(tags.get(r.id) ?? [], tag),
     pi: piBadge(r.pi_score, r.pi_letter),
   }));
   const last = page[page.length - 1];
