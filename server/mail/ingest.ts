@@ -105,7 +105,7 @@ export function createIngestor(deps: Deps): Ingestor {
       ? { spamScore: 0, isSpam: false, importance: 0, signals: [] }
       : await scoreSpam(deps.db, userId, { parsed: s.parsed, auth: s.auth, history, tokens: s.tokens });
     const signals = collectPrivacySignals({
-      parsed: s.parsed, raw: s.input.raw, transport: s.input.transport ?? null, auth: s.auth, sender: history, source: s.input.source,
+      parsed: s.parsed, raw: s.input.raw, transport: s.input.transport ?? null, auth: s.auth, sender: history, source: s.input.source, ownHosts: [deps.config.hostname],
     });
     const pi = computePi(signals);
     const outcome = await queue.submit((trx) => writeMessage(trx, { s, userId, own, fromUser, fromAddress, spam, signals, pi }));
