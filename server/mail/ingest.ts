@@ -103,7 +103,10 @@ export function createIngestor(deps: Deps): Ingestor {
     const history = await senderHistory(deps.db, userId, fromAddress);
     const spam: SpamVerdict = fromUser
       ? { spamScore: 0, isSpam: false, importance: 0, signals: [] }
-      : await scoreSpam(deps.db, userId, { parsed: s.parsed, auth: s.auth, history, tokens: s.tokens });
+      : await scoreSpam(deps.db, userId, {
+          parsed: s.parsed, auth: s.auth, history, tokens: s.tokens, userAddresses: [...own],
+          repliesToUser: await repliesToUser(deps.db, userId, s.parsed, own),
+        });
     const signals = collectPrivacySignals({
       parsed: s.parsed, raw: s.input.raw, transport: s.input.transport ?? null, auth: s.auth, sender: history, source: s.input.source, ownHosts: [deps.config.hostname],
     });
@@ -196,6 +199,14 @@ async function writeMessage(trx: Knex.Transaction, a: WriteArgs): Promise<Ingest
   });
   await refreshDiscussion(trx, discussionId);
   return { userId, messageId: id, discussionId, duplicate: false, isSpam: a.spam.isSpam, piScore: a.pi.score };
+}
+
+/** Does In-Reply-To / References name a message this user wrote? (One indexed lookup.) */
+async function repliesToUser(db: Knex, userId: number, parsed: ParsedMail, own: Set<string>): Promise<boolean> {
+  const ids = [stripAngles(parsed.inReplyTo), ...referencesOf(parsed).slice(-5)].filter((x): x is string => !!x);
+  if (!ids.length || !own.size) return false;
+  const row = await db('messages').where({ user_id: userId }).whereIn('message_id', ids).whereIn('from_address', [...own]).first('id');
+  return !!row;
 }
 
 /** The Date header, unless missing or absurd (more than a day in the future): then reception time. */

@@ -161,13 +161,14 @@ export async function up(db: Knex): Promise<void> {
   });
 
   // Per-user learning filter: token counts from the user's own SPAM / not-SPAM decisions.
-  await db.schema.createTable('spam_tokens', (t) => {
-    t.integer('user_id').notNullable().references('users.id').onDelete('CASCADE');
-    t.string('token').notNullable();
-    t.integer('spam').notNullable().defaultTo(0);
-    t.integer('ham').notNullable().defaultTo(0);
-    t.primary(['user_id', 'token']);
-  });
+  // WITHOUT ROWID: the primary key is the table, so a token lookup is one B-tree descent.
+  await db.raw(`CREATE TABLE spam_tokens (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    token TEXT NOT NULL,
+    spam INTEGER NOT NULL DEFAULT 0,
+    ham INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, token)
+  ) WITHOUT ROWID`);
   await db.schema.createTable('spam_stats', (t) => {
     t.integer('user_id').primary().references('users.id').onDelete('CASCADE');
     t.integer('spam_messages').notNullable().defaultTo(0);
