@@ -32,8 +32,9 @@ type SpamMove = 'to_spam' | 'to_ham' | null;
 
 function spamMove(add: string[], remove: string[], row: MessageRow): SpamMove {
   const addsSpam = add.includes('SPAM');
-  const clearsSpam = remove.includes('SPAM') || (add.includes('INBOX') && !!row.is_spam);
-  if (addsSpam && clearsSpam) throw new AppError('validation_failed', 'a message cannot be marked spam and not spam at once');
+  // Only a message that is spam can be un-spammed: "remove SPAM" on a normal message teaches nothing.
+  const clearsSpam = !!row.is_spam && (remove.includes('SPAM') || add.includes('INBOX'));
+  if (addsSpam && (clearsSpam || add.includes('INBOX'))) throw new AppError('validation_failed', 'a message cannot be marked spam and not spam at once');
   return addsSpam ? 'to_spam' : clearsSpam ? 'to_ham' : null;
 }
 

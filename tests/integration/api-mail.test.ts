@@ -247,7 +247,12 @@ t.test('tags: add and remove, listed in /tags', async (t) => {
 t.test('SPAM: tagging trains the filter and hides the discussion; untagging brings it back', async (t) => {
   const { h, alice, m } = await world(t);
   const db = h.app.services.deps.db;
-  t.equal((await db('spam_tokens').where({ user_id: h.users.alice }).count({ n: '*' }))[0]!.n, 0, 'untrained');
+  const tokenRows = async () => Number((await db('spam_tokens').where({ user_id: h.users.alice }).count({ n: '*' }))[0]!.n);
+  t.equal(await tokenRows(), 0, 'untrained');
+  const noop = await alice.post(`/api/v1/messages/${m.lunch}/tags`, { remove: ['SPAM'] });
+  t.same(noop.body.tags, ['INBOX'], '"not spam" on a normal message changes nothing');
+  t.equal(await tokenRows(), 0, 'and teaches nothing');
+  t.equal((await alice.post(`/api/v1/messages/${m.junk}/tags`, { add: ['SPAM', 'INBOX'] })).status, 400, 'contradictory');
   const res = await alice.post(`/api/v1/messages/${m.junk}/tags`, { add: ['SPAM'] });
   t.equal(res.status, 200);
   t.same(res.body, { id: m.junk, tags: ['SPAM'], is_spam: true }, 'SPAM replaces INBOX');
