@@ -215,6 +215,8 @@ t.test('the web app is served with the right types, and nothing outside web/', a
     t.match(r.headers.get('content-type'), type, `${path} type`);
   }
   t.match((await c.get('/vendor/preact.js')).raw.toString(), /export\s*\{/, 'preact as an ES module');
+  const [en, fr] = [(await c.get('/i18n/en.json')).body, (await c.get('/i18n/fr.json')).body];
+  t.same(Object.keys(fr).sort(), Object.keys(en).sort(), 'French and English catalogues have the same keys');
   for (const path of ['/../package.json', '/../../../../etc/passwd', '/%2e%2e/package.json', '/%2e%2e/%2e%2e/server/app.ts', '/..%5c..%5cpackage.json', '/%2e%2e%2fpackage.json', '/i18n/..%2f..%2fpackage.json', '/.git/config', '/vendor/', '/i18n/', '/%00', '/%E0%A4%A']) {
     const r = await rawGet(h.http, path);
     t.equal(r.status, 404, `${path} → 404`);
