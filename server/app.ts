@@ -8,12 +8,13 @@ import type { AddressInfo } from 'node:net';
 import type { Config } from './config.js';
 import { createDeps, type Deps } from './deps.js';
 import { createIngestor, type Ingestor } from './mail/ingest.js';
+import { createAnalyzer } from './mail/analyzer.js';
 import { createInboundServer } from './smtp/index.js';
 import { loadOrCreateTlsCert } from './smtp/tls-cert.js';
-import { classifyRecipient, resolveRecipients } from './accounts/users.js';
+import { createRecipientDirectory } from './accounts/recipient-directory.js';
 import { isSetUp, newSetupCode } from './setup/first-run.js';
 import { createApi } from './api/app.js';
-import { closeDb } from './store/db.js';
+import { closeDeps } from './deps.js';
 import { receivedHeader } from './mail/trace-header.js';
 
 const randomId = () => crypto.randomBytes(6).toString('hex');
@@ -39,7 +40,10 @@ export interface App {
 
 export async function createApp(config: Config, overrides: Partial<Deps> = {}): Promise<App> {
   const deps = await createDeps(config, overrides);
-  const ingestor = createIngestor(deps);
+  // The analysis stage (parse, SPF/DKIM/DMARC, tokens) gets its own thread on the second core,
+  // unless a test injected an in-memory resolver, which cannot cross into a worker.
+  const analyzer = createAnalyzer({ threads: overrides.dns ? 0 : 1, resolver: deps.dns, resolverAddress: config.resolver, log: deps.log });
+  const ingestor = createIngestor(deps, analyzer);
   const services: Services = { deps, ingestor, setup: { code: (await isSetUp(deps.db)) ? null : newSetupCode() } };
   const ports: Ports = { http: 0, smtp: 0 };
   let smtp: ReturnType<typeof createInboundServer> | null = null;
@@ -50,14 +54,15 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
     ports,
     async start() {
       const tls = await loadOrCreateTlsCert(config, config.dataDir);
+      const recipients = createRecipientDirectory(deps.readDb);
       smtp = createInboundServer({
         config,
         log: deps.log.child({ component: 'smtp' }),
         tls,
         handlers: {
-          classifyRecipient: (address) => classifyRecipient(deps.db, address),
+          classifyRecipient: (address) => recipients.classify(address),
           deliver: async (msg) => {
-            const userIds = await resolveRecipients(deps.db, msg.envelope.rcptTo);
+            const userIds = await recipients.resolve(msg.envelope.rcptTo);
             const trace = receivedHeader({ hostname: config.hostname, transport: msg.transport, envelope: msg.envelope, at: msg.receivedAt, id: randomId() });
             const raw = Buffer.concat([Buffer.from(trace, 'latin1'), msg.raw]);
             await ingestor.ingest({ source: 'smtp', raw, userIds, envelope: msg.envelope, transport: msg.transport, receivedAt: msg.receivedAt });
@@ -81,7 +86,7 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
       await new Promise<void>((resolve) => (httpServer ? httpServer.close(() => resolve()) : resolve()));
       httpServer?.closeAllConnections?.();
       await ingestor.drain();
-      await closeDb(deps.db);
+      await closeDeps(deps);
     },
   };
 }

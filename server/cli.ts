@@ -11,9 +11,10 @@ import { addDomain, listDomains } from './accounts/domains.js';
 import { addUser, listUsers, removeUser, findUserByLogin } from './accounts/users.js';
 import { runSetup } from './setup/first-run.js';
 import { createIngestor } from './mail/ingest.js';
+import { createAnalyzer } from './mail/analyzer.js';
 import { importMailbox } from './mail/import-mailbox.js';
 import { detectMailboxFormat } from './mail/mailbox-readers.js';
-import { closeDb } from './store/db.js';
+import { closeDeps } from './deps.js';
 
 const USAGE = `Usage: caliopen <command> [options]
 
@@ -44,7 +45,7 @@ async function withDeps<T>(config: Config, fn: (deps: Deps) => Promise<T>): Prom
   try {
     return await fn(deps);
   } finally {
-    await closeDb(deps.db);
+    await closeDeps(deps);
   }
 }
 
@@ -84,7 +85,7 @@ async function importCmd(config: Config, [format, file]: string[], o: Opts): Pro
   await withDeps(config, async (deps) => {
     const user = await findUserByLogin(deps.db, String(o.user ?? ''));
     if (!user) throw new AppError('user_not_found', `no user ${o.user ?? '(missing --user)'}`);
-    const ingestor = createIngestor(deps);
+    const ingestor = createIngestor(deps, createAnalyzer({ threads: 1, resolver: deps.dns, resolverAddress: config.resolver, log: deps.log }));
     const started = Date.now();
     let lastPrint = 0;
     const result = await importMailbox(ingestor, {

@@ -11,7 +11,7 @@ import { createDnsResolver } from './dns.js';
 import type { Logger } from './log.js';
 import { createLogger } from './log.js';
 import type { Db } from './store/db.js';
-import { openDb } from './store/db.js';
+import { openDb, openReadDb } from './store/db.js';
 import type { BlobStore } from './store/blobs.js';
 import { createBlobStore } from './store/blobs.js';
 
@@ -23,7 +23,10 @@ export interface DomainEvents {
 
 export interface Deps {
   config: Config;
+  /** the writer: every change goes through it */
   db: Db;
+  /** read-only pool for look-ups that must not wait behind a commit */
+  readDb: Db;
   blobs: BlobStore;
   clock: Clock;
   dns: DnsResolver;
@@ -36,10 +39,16 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
   return {
     config,
     db,
+    readDb: overrides.readDb ?? openReadDb(config.dataDir),
     blobs: overrides.blobs ?? createBlobStore(config.dataDir),
     clock: overrides.clock ?? systemClock,
     dns: overrides.dns ?? createDnsResolver(config.resolver),
     log: overrides.log ?? createLogger(config.logLevel),
     events: overrides.events ?? (new EventEmitter() as DomainEvents & EventEmitter),
   };
+}
+
+export async function closeDeps(deps: Deps): Promise<void> {
+  await deps.readDb.destroy();
+  await deps.db.destroy();
 }

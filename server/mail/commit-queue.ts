@@ -1,46 +1,46 @@
 /**
- * Group commit. Every ingest prepares its rows outside the database, then hands a job here.
- * Jobs that arrive while a commit is running share the next one: one transaction and one fsync
- * (synchronous=FULL) for many messages, so durability costs one disk flush per batch, not per
- * message. Each job runs in its own savepoint: one failing message does not undo the others.
- * A job's promise resolves only after the COMMIT returned, i.e. after the data is on disk.
+ * Group commit. Every ingest prepares its message outside the database, then hands it here.
+ * Items that arrive while a commit is running share the next one: one transaction, a few
+ * multi-row statements and one fsync (synchronous=FULL) for many messages, so durability costs
+ * one disk flush per batch, not per message. If a batch fails, each of its items is retried
+ * alone, so one bad message never takes the others down with it. An item's promise resolves
+ * only after the COMMIT returned, i.e. after its rows are on disk.
  */
 import type { Knex } from 'knex';
 
-type Job<T> = { run: (trx: Knex.Transaction) => Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void };
+export type BatchWriter<I, O> = (trx: Knex.Transaction, items: I[]) => Promise<O[]>;
 
-export interface CommitQueue {
-  submit<T>(run: (trx: Knex.Transaction) => Promise<T>): Promise<T>;
+interface Pending<I, O> {
+  item: I;
+  resolve: (v: O) => void;
+  reject: (e: unknown) => void;
+}
+
+export interface CommitQueue<I, O> {
+  submit(item: I): Promise<O>;
   drain(): Promise<void>;
 }
 
-export function createCommitQueue(db: Knex, maxBatch = 200): CommitQueue {
-  const pending: Job<unknown>[] = [];
+export function createCommitQueue<I, O>(db: Knex, write: BatchWriter<I, O>, maxBatch = 200): CommitQueue<I, O> {
+  const pending: Pending<I, O>[] = [];
   let running: Promise<void> | null = null;
 
-  async function runBatch(batch: Job<unknown>[]): Promise<void> {
-    const results: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = [];
+  async function runBatch(batch: Pending<I, O>[]): Promise<void> {
     try {
-      await db.transaction(async (trx) => {
-        for (const job of batch) {
-          try {
-            const value = await trx.transaction((sp) => job.run(sp));
-            results.push({ ok: true, value });
-          } catch (error) {
-            results.push({ ok: false, error });
-          }
-        }
-      });
-    } catch (error) {
-      // The COMMIT itself failed: nothing of this batch is stored.
-      for (const job of batch) job.reject(error);
+      const out = await db.transaction((trx) => write(trx, batch.map((p) => p.item)));
+      batch.forEach((p, i) => p.resolve(out[i]!));
       return;
+    } catch (error) {
+      if (batch.length === 1) return batch[0]!.reject(error);
     }
-    batch.forEach((job, i) => {
-      const r = results[i]!;
-      if (r.ok) job.resolve(r.value);
-      else job.reject(r.error);
-    });
+    for (const p of batch) {
+      try {
+        const [out] = await db.transaction((trx) => write(trx, [p.item]));
+        p.resolve(out!);
+      } catch (error) {
+        p.reject(error);
+      }
+    }
   }
 
   function pump(): void {
@@ -53,9 +53,9 @@ export function createCommitQueue(db: Knex, maxBatch = 200): CommitQueue {
   }
 
   return {
-    submit<T>(run: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-      return new Promise<T>((resolve, reject) => {
-        pending.push({ run, resolve, reject } as Job<unknown>);
+    submit(item: I): Promise<O> {
+      return new Promise<O>((resolve, reject) => {
+        pending.push({ item, resolve, reject });
         queueMicrotask(pump);
       });
     },

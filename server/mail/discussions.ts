@@ -8,18 +8,21 @@ import { sha256 } from '../store/blobs.js';
 import type { AddressEntry } from './parse.js';
 import { piLetter } from '../privacy/index.js';
 
+/**
+ * A member is an address, or for an address of a contact, the contact's first address: so a
+ * discussion keeps its key when its people become contacts, and a contact's addresses merge.
+ */
 export function discussionKey(
   participants: AddressEntry[],
   ownAddresses: Set<string>,
-  contactOf: Map<string, number | null>,
+  canonicalOf: Map<string, { canonical: string }>,
   listId: string | null,
 ): string {
   if (listId) return `l:${listId}`;
   const members = new Set<string>();
   for (const p of participants) {
     if (p.role === 'reply_to' || ownAddresses.has(p.address)) continue;
-    const c = contactOf.get(p.address);
-    members.add(c ? `c:${c}` : `a:${p.address}`);
+    members.add(canonicalOf.get(p.address)?.canonical ?? p.address);
   }
   if (members.size === 0) members.add('self'); // notes to self
   // Hash so that a 500-recipient message still has a short, indexable key.
@@ -46,6 +49,69 @@ export async function findOrCreateDiscussion(trx: Knex.Transaction, seed: Discus
     last_message_at: seed.at,
   });
   return Number(id);
+}
+
+/** What a group of new messages adds to one discussion (one message, or several from one commit). */
+export interface DiscussionDelta {
+  count: number;
+  unread: number;
+  spam: number;
+  withAttachments: number;
+  importance: number;
+  firstDate: number;
+  lastDate: number;
+  /** excerpt and sender of the newest of these messages */
+  excerpt: string;
+  from: string | null;
+}
+
+export function addFacts(d: DiscussionDelta | undefined, m: { date: number; unread: boolean; spam: boolean; hasAttachments: boolean; importance: number; excerpt: string; from: string | null }): DiscussionDelta {
+  const newest = !d || m.date >= d.lastDate;
+  return {
+    count: (d?.count ?? 0) + 1,
+    unread: (d?.unread ?? 0) + (m.unread && !m.spam ? 1 : 0),
+    spam: (d?.spam ?? 0) + (m.spam ? 1 : 0),
+    withAttachments: (d?.withAttachments ?? 0) + (m.hasAttachments ? 1 : 0),
+    importance: Math.max(d?.importance ?? -Infinity, m.importance),
+    firstDate: Math.min(d?.firstDate ?? Infinity, m.date),
+    lastDate: Math.max(d?.lastDate ?? -Infinity, m.date),
+    excerpt: newest ? m.excerpt : d!.excerpt,
+    from: newest ? m.from : d!.from,
+  };
+}
+
+export async function recentPiScores(trx: Knex, discussionId: number): Promise<Array<number | null>> {
+  return trx('messages').where({ discussion_id: discussionId }).orderBy('date', 'desc').limit(10).pluck('pi_score');
+}
+
+/**
+ * Folds new messages into their discussion's aggregates in a single statement, so that the cost
+ * of a message does not grow with the size of its discussion (a busy list has tens of thousands).
+ * recent: the PI scores of the discussion's 10 latest messages, the new ones included; the
+ * discussion's PI is the lowest of them (a chain is as strong as its weakest link).
+ */
+export async function addToDiscussion(trx: Knex, discussionId: number, d: DiscussionDelta, recent: Array<number | null>): Promise<void> {
+  const scores = recent.filter((x): x is number => x !== null);
+  const pi = scores.length ? Math.min(...scores) : null;
+  const newest = 'message_count = 0 OR ? >= last_message_at';
+  await trx.raw(
+    `UPDATE discussions SET
+       unread_count = unread_count + ?,
+       spam_count = spam_count + ?,
+       attachment_count = attachment_count + ?,
+       importance = CASE WHEN message_count = 0 THEN ? ELSE max(importance, ?) END,
+       first_message_at = CASE WHEN message_count = 0 THEN ? ELSE min(first_message_at, ?) END,
+       excerpt = CASE WHEN ${newest} THEN ? ELSE excerpt END,
+       last_from = CASE WHEN ${newest} THEN ? ELSE last_from END,
+       last_message_at = CASE WHEN message_count = 0 THEN ? ELSE max(last_message_at, ?) END,
+       pi_score = ?, pi_letter = ?,
+       message_count = message_count + ?
+     WHERE id = ?`,
+    [
+      d.unread, d.spam, d.withAttachments, d.importance, d.importance, d.firstDate, d.firstDate,
+      d.lastDate, d.excerpt, d.lastDate, d.from, d.lastDate, d.lastDate, pi, pi === null ? null : piLetter(pi), d.count, discussionId,
+    ],
+  );
 }
 
 /**

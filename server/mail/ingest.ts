@@ -1,28 +1,29 @@
 /**
  * The one ingest pipeline behind every source (SMTP, mbox/Maildir import, IMAP import, sent mail):
  * raw bytes on disk → parse → authenticate → spam & importance → privacy signals → PI →
- * (one commit:) contacts → discussion → message, participants, tags → full-text index → PI report.
+ * (one group commit:) discussion, message, participants, tags, contacts, full-text index, PI report.
  * Nothing is half-stored: the raw file is fsynced first (an orphan file is harmless), then all
- * rows of a message go in one savepoint of a group commit. Resolves once the commit is on disk.
+ * rows of a message go in one transaction. Resolves once the commit is on disk.
+ * Reads happen before the commit on the read pool; the commit itself is a few statements per batch
+ * (message-writer.ts), so the single writer is not the bottleneck.
  */
 import type { Knex } from 'knex';
 import type { ParsedMail } from 'mailparser';
 import type { Deps } from '../deps.js';
-import type { Envelope, IngestSource, PiReport, SpamVerdict, TransportInfo, AuthResults, Signal } from './types.js';
-import { createCommitQueue, type CommitQueue } from './commit-queue.js';
+import type { Envelope, IngestSource, SpamVerdict, TransportInfo, AuthResults } from './types.js';
+import { createCommitQueue } from './commit-queue.js';
 import {
-  parseMessage, addressesOf, contentHash, stripAngles, referencesOf, listIdOf, bodyText, excerptOf,
+  addressesOf, stripAngles, referencesOf, listIdOf, bodyText, excerptOf,
   userAttachments, isEncrypted, isSigned, normalizeSubject, type AddressEntry,
 } from './parse.js';
-import { authenticateMessage } from './authenticate.js';
 import { collectPrivacySignals, computePi } from '../privacy/index.js';
-import { tokenize, scoreSpam } from '../spam/index.js';
-import { senderHistory, linkParticipants } from '../contacts/linkage.js';
-import { discussionKey, findOrCreateDiscussion, refreshDiscussion } from './discussions.js';
-import { tagIds } from './tags.js';
-import { indexMessageText } from './search.js';
+import { scoreSpam } from '../spam/index.js';
+import { createAnalyzer, type Analyzer } from './analyzer.js';
+import { loadIngestFacts } from './ingest-facts.js';
+import { discussionKey } from './discussions.js';
+import { createTagResolver } from './tags.js';
 import { userAddresses } from '../accounts/users.js';
-import { fallbackParse } from './parse-fallback.js';
+import { writeMessages, type PreparedMessage } from './message-writer.js';
 
 export interface IngestInput {
   source: IngestSource;
@@ -48,6 +49,7 @@ export interface IngestOutcome {
 
 export interface Ingestor {
   ingest(input: IngestInput): Promise<IngestOutcome[]>;
+  /** waits for every accepted message to be committed, then stops the analyzer */
   drain(): Promise<void>;
 }
 
@@ -65,140 +67,126 @@ interface Shared {
   receivedAt: number;
 }
 
-export function createIngestor(deps: Deps): Ingestor {
-  const queue: CommitQueue = createCommitQueue(deps.db);
+/** A user's addresses change rarely (an admin adds an alias); remembering them for a few seconds saves a query per message. */
+function cachedAddresses(db: Knex, ttlMs = 10_000): (userId: number) => Promise<string[]> {
+  const cache = new Map<number, { at: number; addresses: Promise<string[]> }>();
+  return (userId) => {
+    const hit = cache.get(userId);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.addresses;
+    const addresses = userAddresses(db, userId);
+    cache.set(userId, { at: Date.now(), addresses });
+    addresses.catch(() => cache.delete(userId));
+    return addresses;
+  };
+}
+
+export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({ threads: 0, resolver: deps.dns, log: deps.log })): Ingestor {
+  const tagIds = createTagResolver();
+  const addressesOfUser = cachedAddresses(deps.readDb);
+  const queue = createCommitQueue(deps.db, (trx, items: PreparedMessage[]) => writeMessages(trx, items, tagIds));
 
   async function prepareShared(input: IngestInput): Promise<Shared> {
-    const blob = await deps.blobs.put(input.raw);
-    const parsed = await parseMessage(input.raw).catch(() => fallbackParse(input.raw));
-    const auth =
-      input.source === 'sent'
-        ? null
-        : await authenticateMessage(input.raw, {
-            ip: input.transport?.clientIp,
-            helo: input.transport?.helo,
-            mailFrom: input.envelope?.mailFrom ?? null,
-            mta: deps.config.hostname,
-            resolver: deps.dns,
-          }).catch((err: unknown) => {
-            deps.log.warn('authentication failed', { err: err as Error });
-            return null;
-          });
+    const [blob, analysis] = await Promise.all([
+      deps.blobs.put(input.raw),
+      analyzer.analyze(input.raw, {
+        source: input.source,
+        ip: input.transport?.clientIp,
+        helo: input.transport?.helo,
+        mailFrom: input.envelope?.mailFrom ?? null,
+        mta: deps.config.hostname,
+      }),
+    ]);
     return {
       input,
-      parsed,
       blob,
-      hash: contentHash(input.raw),
-      auth,
-      participants: addressesOf(parsed),
-      tokens: input.source === 'sent' ? [] : tokenize(parsed),
+      ...analysis,
+      participants: addressesOf(analysis.parsed),
       receivedAt: (input.receivedAt ?? deps.clock.now()).getTime(),
     };
   }
 
-  async function ingestForUser(s: Shared, userId: number): Promise<IngestOutcome> {
-    const own = new Set(await userAddresses(deps.db, userId));
+  async function prepareForUser(s: Shared, userId: number): Promise<PreparedMessage> {
+    const db = deps.readDb;
     const fromAddress = s.participants.find((p) => p.role === 'from')?.address ?? null;
+    const [ownList, { history, dup, contacts }] = await Promise.all([
+      addressesOfUser(userId),
+      loadIngestFacts(db, userId, fromAddress, s.hash, s.participants.map((p) => p.address)),
+    ]);
+    const own = new Set(ownList);
     const fromUser = s.input.source === 'sent' || (fromAddress !== null && own.has(fromAddress));
-    const history = await senderHistory(deps.db, userId, fromAddress);
     const spam: SpamVerdict = fromUser
       ? { spamScore: 0, isSpam: false, importance: 0, signals: [] }
-      : await scoreSpam(deps.db, userId, {
-          parsed: s.parsed, auth: s.auth, history, tokens: s.tokens, userAddresses: [...own],
-          repliesToUser: await repliesToUser(deps.db, userId, s.parsed, own),
+      : await scoreSpam(db, userId, {
+          parsed: s.parsed, auth: s.auth, history, tokens: s.tokens, userAddresses: ownList,
+          repliesToUser: await repliesToUser(db, userId, s.parsed, own),
         });
     const signals = collectPrivacySignals({
-      parsed: s.parsed, raw: s.input.raw, transport: s.input.transport ?? null, auth: s.auth, sender: history, source: s.input.source, ownHosts: [deps.config.hostname],
+      parsed: s.parsed, raw: s.input.raw, transport: s.input.transport ?? null, auth: s.auth, sender: history,
+      source: s.input.source, ownHosts: [deps.config.hostname],
     });
+    const listId = listIdOf(s.parsed);
+    const key = discussionKey(s.participants, own, contacts, listId);
+    const text = bodyText(s.parsed);
+    const attachments = userAttachments(s.parsed);
+    const encrypted = isEncrypted(s.parsed);
+    const isRead = s.input.read ?? fromUser;
     const pi = computePi(signals);
-    const outcome = await queue.submit((trx) => writeMessage(trx, { s, userId, own, fromUser, fromAddress, spam, signals, pi }));
-    if (!outcome.duplicate) deps.events.emit('message', { userId, messageId: outcome.messageId, discussionId: outcome.discussionId });
-    return outcome;
+    const from = s.participants.find((p) => p.role === 'from');
+    const subject = (s.parsed.subject ?? '').slice(0, 1000);
+    const excerpt = excerptOf(text);
+    const date = messageDate(s.parsed, s.receivedAt);
+    return {
+      userId, hash: s.hash, own, fromUser, participants: s.participants, contacts, dup, key, listId,
+      discussionSubject: normalizeSubject(subject), receivedAt: s.receivedAt,
+      tagNames: tagNamesFor(s.input.tags ?? [], fromUser, spam, encrypted),
+      row: {
+        user_id: userId, blob_hash: s.blob.hash, size: s.blob.size, source: s.input.source,
+        message_id: stripAngles(s.parsed.messageId), content_hash: s.hash, in_reply_to: stripAngles(s.parsed.inReplyTo),
+        references_json: JSON.stringify(referencesOf(s.parsed)), list_id: listId, subject, from_address: fromAddress,
+        from_name: from?.name ?? null, excerpt, date, received_at: s.receivedAt, attachment_count: attachments.length,
+        is_read: isRead, is_spam: spam.isSpam, is_encrypted: encrypted, is_signed: isSigned(s.parsed),
+        spam_score: spam.spamScore, importance: spam.importance, pi_score: pi.score, pi_letter: pi.letter,
+        auth_json: s.auth ? JSON.stringify(s.auth) : null,
+        transport_json: s.input.transport ? JSON.stringify(s.input.transport) : null,
+        envelope_json: s.input.envelope ? JSON.stringify(s.input.envelope) : null,
+        signals_json: JSON.stringify({ privacy: signals, spam: spam.signals }), created_at: s.receivedAt,
+      },
+      fts: {
+        subject,
+        body: text,
+        participants: s.participants.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', '),
+        attachments: attachments.map((x) => x.filename ?? '').join(' '),
+      },
+      pi,
+      facts: { unread: !isRead, spam: spam.isSpam, hasAttachments: attachments.length > 0, importance: spam.importance, excerpt, from: from?.name || fromAddress },
+    };
   }
 
   return {
     async ingest(input) {
       const shared = await prepareShared(input);
-      const outcomes: IngestOutcome[] = [];
-      for (const userId of new Set(input.userIds)) outcomes.push(await ingestForUser(shared, userId));
+      const userIds = [...new Set(input.userIds)];
+      const prepared = await Promise.all(userIds.map((userId) => prepareForUser(shared, userId)));
+      const outcomes = await Promise.all(prepared.map((p) => queue.submit(p)));
+      for (const o of outcomes) {
+        if (!o.duplicate) deps.events.emit('message', { userId: o.userId, messageId: o.messageId, discussionId: o.discussionId });
+      }
       return outcomes;
     },
-    drain: () => queue.drain(),
+    async drain() {
+      await queue.drain();
+      await analyzer.close();
+    },
   };
 }
 
-interface WriteArgs {
-  s: Shared;
-  userId: number;
-  own: Set<string>;
-  fromUser: boolean;
-  fromAddress: string | null;
-  spam: SpamVerdict;
-  signals: Signal[];
-  pi: PiReport;
-}
-
-function tagNamesFor(a: WriteArgs, encrypted: boolean): string[] {
-  const names = [...(a.s.input.tags ?? [])];
-  if (a.fromUser) names.push('SENT');
-  else names.push(a.spam.isSpam ? 'SPAM' : 'INBOX');
-  if (!a.spam.isSpam && a.spam.importance >= IMPORTANT_THRESHOLD) names.push('IMPORTANT');
+function tagNamesFor(extra: string[], fromUser: boolean, spam: SpamVerdict, encrypted: boolean): string[] {
+  const names = [...extra];
+  if (fromUser) names.push('SENT');
+  else names.push(spam.isSpam ? 'SPAM' : 'INBOX');
+  if (!spam.isSpam && spam.importance >= IMPORTANT_THRESHOLD) names.push('IMPORTANT');
   if (encrypted) names.push('ENCRYPTED');
   return names;
-}
-
-async function writeMessage(trx: Knex.Transaction, a: WriteArgs): Promise<IngestOutcome> {
-  const { s, userId } = a;
-  const now = s.receivedAt;
-  const encrypted = isEncrypted(s.parsed);
-  const tags = await tagIds(trx, userId, tagNamesFor(a, encrypted), now);
-  const dup = await trx('messages').where({ user_id: userId, content_hash: s.hash }).first('id', 'discussion_id', 'is_spam', 'pi_score');
-  if (dup) {
-    // Seen again (another folder, another import): one message, several tags.
-    await trx('message_tags').insert(tags.filter((t) => t !== undefined).map((tag_id) => ({ message_id: dup.id, tag_id }))).onConflict().ignore();
-    return { userId, messageId: dup.id, discussionId: dup.discussion_id, duplicate: true, isSpam: !!dup.is_spam, piScore: dup.pi_score };
-  }
-  const contactOf = await linkParticipants(trx, userId, s.participants, a.own, a.fromUser, now);
-  const listId = listIdOf(s.parsed);
-  const subject = (s.parsed.subject ?? '').slice(0, 1000);
-  const discussionId = await findOrCreateDiscussion(trx, {
-    userId, key: discussionKey(s.participants, a.own, contactOf, listId), listId, subject: normalizeSubject(subject), at: now,
-  });
-  const text = bodyText(s.parsed);
-  const attachments = userAttachments(s.parsed);
-  const date = messageDate(s.parsed, now);
-  const from = s.participants.find((p) => p.role === 'from');
-  const [messageId] = await trx('messages').insert({
-    user_id: userId, discussion_id: discussionId, blob_hash: s.blob.hash, size: s.blob.size, source: s.input.source,
-    message_id: stripAngles(s.parsed.messageId), content_hash: s.hash, in_reply_to: stripAngles(s.parsed.inReplyTo),
-    references_json: JSON.stringify(referencesOf(s.parsed)), list_id: listId, subject, from_address: a.fromAddress,
-    from_name: from?.name ?? null, excerpt: excerptOf(text), date, received_at: now, attachment_count: attachments.length,
-    is_read: s.input.read ?? a.fromUser, is_spam: a.spam.isSpam, is_encrypted: encrypted, is_signed: isSigned(s.parsed),
-    spam_score: a.spam.spamScore, importance: a.spam.importance, pi_score: a.pi.score, pi_letter: a.pi.letter,
-    auth_json: s.auth ? JSON.stringify(s.auth) : null,
-    transport_json: s.input.transport ? JSON.stringify(s.input.transport) : null,
-    envelope_json: s.input.envelope ? JSON.stringify(s.input.envelope) : null,
-    signals_json: JSON.stringify({ privacy: a.signals, spam: a.spam.signals }), created_at: now,
-  });
-  const id = Number(messageId);
-  if (s.participants.length) {
-    await trx('participants').insert(
-      s.participants.map((p) => ({ message_id: id, user_id: userId, role: p.role, address: p.address, name: p.name, contact_id: contactOf.get(p.address) ?? null })),
-    );
-  }
-  if (tags.length) await trx('message_tags').insert(tags.map((tag_id) => ({ message_id: id, tag_id }))).onConflict().ignore();
-  await indexMessageText(trx, id, {
-    subject,
-    body: text,
-    participants: s.participants.map((p) => (p.name ? `${p.name} <${p.address}>` : p.address)).join(', '),
-    attachments: attachments.map((x) => x.filename ?? '').join(' '),
-  });
-  await trx('pi_reports').insert({
-    user_id: userId, object_type: 'message', object_id: id, score: a.pi.score, letter: a.pi.letter,
-    axes_json: JSON.stringify(a.pi.axes), reasons_json: JSON.stringify(a.pi.reasons), computed_at: now,
-  });
-  await refreshDiscussion(trx, discussionId);
-  return { userId, messageId: id, discussionId, duplicate: false, isSpam: a.spam.isSpam, piScore: a.pi.score };
 }
 
 /** Does In-Reply-To / References name a message this user wrote? (One indexed lookup.) */

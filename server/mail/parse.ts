@@ -113,7 +113,8 @@ function htmlToPlain(html: string): string {
 }
 
 export function excerptOf(text: string, max = 200): string {
-  const lines = text.split(/\r?\n/).filter((l) => !/^\s*>/.test(l) && !/^On .* wrote:$/.test(l.trim()));
+  // Only the head of a long body can end up in an excerpt; do not split megabytes for 200 chars.
+  const lines = text.slice(0, 8 * max + 2000).split(/\r?\n/).filter((l) => !/^\s*>/.test(l) && !/^On .* wrote:$/.test(l.trim()));
   return lines.join(' ').replace(/\s+/g, ' ').trim().slice(0, max);
 }
 

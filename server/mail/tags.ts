@@ -35,3 +35,26 @@ export async function findTag(db: Knex, userId: number, name: string): Promise<{
 export async function listTags(db: Knex, userId: number) {
   return db('tags').where({ user_id: userId }).orderBy([{ column: 'is_system', order: 'desc' }, 'name']).select('id', 'name', 'color', 'is_system');
 }
+
+/**
+ * tagIds with the ids of system tags remembered: they exist from the user's creation and are never
+ * renamed or deleted, so the ingest hot path need not look them up for every message.
+ */
+export function createTagResolver(): (db: Knex, userId: number, names: string[], now: number) => Promise<number[]> {
+  const systemIds = new Map<string, number>();
+  return async (db, userId, names, now) => {
+    const ids: number[] = [];
+    const rest: string[] = [];
+    for (const name of names) {
+      const id = systemIds.get(`${userId}:${name.toUpperCase()}`);
+      if (id !== undefined) ids.push(id);
+      else rest.push(name);
+    }
+    const found = await tagIds(db, userId, rest, now);
+    rest.forEach((name, i) => {
+      const upper = name.trim().toUpperCase();
+      if ((SYSTEM_TAGS as readonly string[]).includes(upper) && found[i] !== undefined) systemIds.set(`${userId}:${upper}`, found[i]!);
+    });
+    return [...new Set([...ids, ...found])];
+  };
+}

@@ -42,7 +42,6 @@ export function createBlobStore(dataDir: string): BlobStore {
     async put(bytes) {
       const hash = sha256(bytes);
       const final = pathOf(hash);
-      if (fs.existsSync(final)) return { hash, size: bytes.length };
       const dir = path.dirname(final);
       if (!knownDirs.has(dir)) {
         await fsp.mkdir(dir, { recursive: true });
@@ -50,13 +49,9 @@ export function createBlobStore(dataDir: string): BlobStore {
         knownDirs.add(dir);
       }
       const tmp = path.join(tmpDir, `${hash}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`);
-      const fh = await fsp.open(tmp, 'wx', 0o600);
-      try {
-        await fh.writeFile(bytes);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
+      // flush: fsync before close. Writing again over an existing blob is harmless (same bytes),
+      // and cheaper than asking first on every message.
+      await fsp.writeFile(tmp, bytes, { mode: 0o600, flag: 'wx', flush: true });
       await fsp.rename(tmp, final);
       await fsyncDir(dir);
       return { hash, size: bytes.length };

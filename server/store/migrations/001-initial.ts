@@ -131,6 +131,8 @@ export async function up(db: Knex): Promise<void> {
     t.index(['blob_hash']);
   });
 
+  await db.raw("CREATE INDEX messages_sender_spam ON messages (user_id, from_address) WHERE spam_trained = 'spam'");
+
   await db.schema.createTable('participants', (t) => {
     t.increments('id');
     t.integer('message_id').notNullable().references('messages.id').onDelete('CASCADE');

@@ -1,0 +1,174 @@
+/**
+ * The commit of a batch of prepared messages: a handful of multi-row statements for the whole
+ * batch instead of a dozen statements per message. Every query costs a round trip through the
+ * sqlite3 driver's thread pool; at hundreds of messages a second that, not SQLite, is the limit.
+ * Runs inside one transaction of the commit queue; on error the queue retries items one by one.
+ */
+import type { Knex } from 'knex';
+import type { IngestOutcome } from './ingest.js';
+import type { PiReport } from './types.js';
+import type { AddressEntry } from './parse.js';
+import type { ContactRef } from '../contacts/linkage.js';
+import { recordExchange } from '../contacts/linkage.js';
+import { findOrCreateDiscussion, addFacts, addToDiscussion, recentPiScores, type DiscussionDelta } from './discussions.js';
+import { indexMessagesText } from './search.js';
+import type { createTagResolver } from './tags.js';
+
+export interface DuplicateRow {
+  id: number;
+  discussion_id: number;
+  is_spam: number;
+  pi_score: number;
+}
+
+/** Everything a message's rows need, computed before the commit (no database write). */
+export interface PreparedMessage {
+  userId: number;
+  hash: string;
+  own: Set<string>;
+  fromUser: boolean;
+  participants: AddressEntry[];
+  contacts: Map<string, ContactRef>;
+  dup: DuplicateRow | undefined;
+  key: string;
+  listId: string | null;
+  discussionSubject: string;
+  tagNames: string[];
+  receivedAt: number;
+  /** the messages row, without discussion_id */
+  row: Record<string, unknown> & { date: number };
+  fts: { subject: string; body: string; participants: string; attachments: string };
+  pi: PiReport;
+  facts: { unread: boolean; spam: boolean; hasAttachments: boolean; importance: number; excerpt: string; from: string | null };
+}
+
+type TagResolver = ReturnType<typeof createTagResolver>;
+
+export function findDuplicate(db: Knex, userId: number, hash: string): Promise<DuplicateRow | undefined> {
+  return db('messages').where({ user_id: userId, content_hash: hash }).first('id', 'discussion_id', 'is_spam', 'pi_score');
+}
+
+const dupOutcome = (userId: number, d: DuplicateRow): IngestOutcome => ({
+  userId, messageId: d.id, discussionId: d.discussion_id, duplicate: true, isSpam: !!d.is_spam, piScore: d.pi_score,
+});
+
+/** The discussion of each message: one look-up for the whole batch, then the missing ones created. */
+async function discussionIdsFor(trx: Knex.Transaction, items: PreparedMessage[]): Promise<number[]> {
+  const known = new Map<string, number>();
+  for (let i = 0; i < items.length; i += 400) {
+    const chunk = items.slice(i, i + 400);
+    const rows = await trx.raw(
+      `SELECT id, user_id, key FROM discussions WHERE (user_id, key) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
+      chunk.flatMap((m) => [m.userId, m.key]),
+    );
+    for (const r of rows as Array<{ id: number; user_id: number; key: string }>) known.set(`${r.user_id}:${r.key}`, r.id);
+  }
+  const ids: number[] = [];
+  for (const m of items) {
+    const k = `${m.userId}:${m.key}`;
+    let id = known.get(k);
+    if (id === undefined) {
+      id = await findOrCreateDiscussion(trx, { userId: m.userId, key: m.key, listId: m.listId, subject: m.discussionSubject, at: m.row.date });
+      known.set(k, id);
+    }
+    ids.push(id);
+  }
+  return ids;
+}
+
+/** Contact ids per participant; only mail the user wrote creates contacts, so inbound mail costs no query here. */
+async function contactIdsFor(trx: Knex.Transaction, m: PreparedMessage): Promise<Map<string, number | null>> {
+  if (m.fromUser) return recordExchange(trx, m.userId, m.participants, m.own, m.contacts, true, m.receivedAt);
+  return new Map(m.participants.map((p) => [p.address, m.contacts.get(p.address)?.contactId ?? null]));
+}
+
+async function insertMessages(trx: Knex.Transaction, rows: Array<Record<string, unknown>>): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  for (let i = 0; i < rows.length; i += 500) {
+    const inserted = await trx('messages').insert(rows.slice(i, i + 500)).returning(['id', 'user_id', 'content_hash']);
+    for (const r of inserted as Array<{ id: number; user_id: number; content_hash: string }>) ids.set(`${r.user_id}:${r.content_hash}`, r.id);
+  }
+  return ids;
+}
+
+/** Multi-row inserts in chunks that stay under SQLite's limit on bound variables. */
+async function insertMany(trx: Knex.Transaction, table: string, rows: Array<Record<string, unknown>>, ignoreConflicts = false): Promise<void> {
+  for (let i = 0; i < rows.length; i += 2000) {
+    const q = trx(table).insert(rows.slice(i, i + 2000));
+    await (ignoreConflicts ? q.onConflict().ignore() : q);
+  }
+}
+
+/**
+ * Like Promise.all, but waits for every statement to finish before failing, so that the
+ * transaction is rolled back only when none of its statements is still running.
+ */
+async function allOrFirstError(ps: Array<Promise<unknown>>): Promise<void> {
+  const settled = await Promise.allSettled(ps);
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
+export async function writeMessages(trx: Knex.Transaction, items: PreparedMessage[], tagIds: TagResolver): Promise<IngestOutcome[]> {
+  const out: IngestOutcome[] = new Array(items.length);
+  const tags = await Promise.all(items.map((m) => tagIds(trx, m.userId, m.tagNames, m.receivedAt)));
+  const tagRows: Array<{ message_id: number; tag_id: number }> = [];
+  const firstOf = new Map<string, number>();
+  const fresh: number[] = [];
+  items.forEach((m, i) => {
+    const k = `${m.userId}:${m.hash}`;
+    if (m.dup) {
+      out[i] = dupOutcome(m.userId, m.dup);
+      tags[i]!.forEach((tag_id) => tagRows.push({ message_id: m.dup!.id, tag_id }));
+    } else if (!firstOf.has(k)) {
+      firstOf.set(k, i);
+      fresh.push(i);
+    }
+  });
+  const freshItems = fresh.map((i) => items[i]!);
+  const discussionIds = await discussionIdsFor(trx, freshItems);
+  const contactIds: Array<Map<string, number | null>> = [];
+  for (const m of freshItems) contactIds.push(await contactIdsFor(trx, m));
+  const ids = await insertMessages(trx, freshItems.map((m, j) => ({ ...m.row, discussion_id: discussionIds[j] })));
+  const idOf = (m: PreparedMessage) => ids.get(`${m.userId}:${m.hash}`)!;
+
+  const participants: Array<Record<string, unknown>> = [];
+  const piRows: Array<Record<string, unknown>> = [];
+  const deltas = new Map<number, DiscussionDelta>();
+  const received = new Map<number, number>();
+  const now = Math.max(...items.map((m) => m.receivedAt));
+  freshItems.forEach((m, j) => {
+    const id = idOf(m);
+    for (const p of m.participants) participants.push({ message_id: id, user_id: m.userId, role: p.role, address: p.address, name: p.name, contact_id: contactIds[j]!.get(p.address) ?? null });
+    piRows.push({ user_id: m.userId, object_type: 'message', object_id: id, score: m.pi.score, letter: m.pi.letter, axes_json: JSON.stringify(m.pi.axes), reasons_json: JSON.stringify(m.pi.reasons), computed_at: m.receivedAt });
+    deltas.set(discussionIds[j]!, addFacts(deltas.get(discussionIds[j]!), { date: m.row.date, ...m.facts }));
+    const sender = m.participants.find((p) => p.role === 'from');
+    const contact = !m.fromUser && sender ? m.contacts.get(sender.address)?.contactId : undefined;
+    if (contact) received.set(contact, (received.get(contact) ?? 0) + 1);
+  });
+  items.forEach((m, i) => {
+    if (m.dup) return;
+    const first = items[firstOf.get(`${m.userId}:${m.hash}`)!]!;
+    const id = idOf(first);
+    tags[i]!.forEach((tag_id) => tagRows.push({ message_id: id, tag_id }));
+    if (first !== m) out[i] = { userId: m.userId, messageId: id, discussionId: 0, duplicate: true, isSpam: !!m.facts.spam, piScore: m.pi.score };
+  });
+  await allOrFirstError([
+    insertMany(trx, 'participants', participants),
+    insertMany(trx, 'message_tags', tagRows, true),
+    insertMany(trx, 'pi_reports', piRows),
+    indexMessagesText(trx, freshItems.map((m) => ({ id: idOf(m), ...m.fts }))),
+    ...[...received].map(async ([id, n]) => {
+      await trx('contacts').where({ id }).update({ received_count: trx.raw('received_count + ?', [n]), last_exchange_at: trx.raw('max(coalesce(last_exchange_at, 0), ?)', [now]) });
+    }),
+  ]);
+  const recent = await Promise.all([...deltas.keys()].map((id) => recentPiScores(trx, id)));
+  await Promise.all([...deltas].map(([id, d], k) => addToDiscussion(trx, id, d, recent[k]!)));
+  freshItems.forEach((m, j) => {
+    out[fresh[j]!] = { userId: m.userId, messageId: idOf(m), discussionId: discussionIds[j]!, duplicate: false, isSpam: m.facts.spam, piScore: m.pi.score };
+  });
+  items.forEach((m, i) => {
+    if (out[i]!.discussionId === 0) out[i]!.discussionId = out[firstOf.get(`${m.userId}:${m.hash}`)!]!.discussionId;
+  });
+  return out;
+}
