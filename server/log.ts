@@ -14,11 +14,17 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
+/** Database errors quote the failed SQL with its values (subjects, excerpts): keep only the verdict. */
+function safeErrorMessage(message: string): string {
+  const m = message.match(/ - (SQLITE_[A-Z_]+:.*)$/s);
+  return (m ? m[1]! : message).slice(0, 300);
+}
+
 export function redact(fields: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(fields)) {
     if (REDACTED_KEYS.test(k)) out[k] = '[redacted]';
-    else if (v instanceof Error) out[k] = { name: v.name, message: v.message, code: (v as { code?: unknown }).code };
+    else if (v instanceof Error) out[k] = { name: v.name, message: safeErrorMessage(v.message), code: (v as { code?: unknown }).code };
     else out[k] = v;
   }
   return out;

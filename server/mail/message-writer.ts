@@ -109,8 +109,27 @@ async function allOrFirstError(ps: Array<Promise<unknown>>): Promise<void> {
   if (failed) throw failed.reason;
 }
 
+/**
+ * Copies committed since their preparation (the same message delivered twice at once): one
+ * look-up for the batch, inside the transaction, so that they become duplicates, not errors.
+ */
+async function committedDuplicates(trx: Knex.Transaction, items: PreparedMessage[]): Promise<void> {
+  const open = items.filter((m) => !m.dup);
+  for (let i = 0; i < open.length; i += 400) {
+    const chunk = open.slice(i, i + 400);
+    const rows = (await trx.raw(
+      `SELECT id, user_id, content_hash, discussion_id, is_spam, pi_score FROM messages
+        WHERE (user_id, content_hash) IN (VALUES ${chunk.map(() => '(?, ?)').join(', ')})`,
+      chunk.flatMap((m) => [m.userId, m.hash]),
+    )) as Array<DuplicateRow & { user_id: number; content_hash: string }>;
+    const found = new Map(rows.map((r) => [`${r.user_id}:${r.content_hash}`, r]));
+    for (const m of chunk) m.dup = found.get(`${m.userId}:${m.hash}`);
+  }
+}
+
 export async function writeMessages(trx: Knex.Transaction, items: PreparedMessage[], tagIds: TagResolver): Promise<IngestOutcome[]> {
   const out: IngestOutcome[] = new Array(items.length);
+  await committedDuplicates(trx, items);
   const tags = await Promise.all(items.map((m) => tagIds(trx, m.userId, m.tagNames, m.receivedAt)));
   const tagRows: Array<{ message_id: number; tag_id: number }> = [];
   const firstOf = new Map<string, number>();

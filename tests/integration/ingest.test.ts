@@ -105,3 +105,27 @@ t.test('an unparseable-looking message is still stored', async (t) => {
   const [o] = await ingestor.ingest({ source: 'mbox', raw, userIds: [alice.id] });
   t.ok(o!.messageId > 0);
 });
+
+t.test('a reply to someone who wrote first stays in their discussion once they become a contact', async (t) => {
+  const { deps, alice, ingestor } = await setup();
+  t.teardown(() => deps.close());
+  const [first] = await ingestor.ingest({ source: 'smtp', raw: makeMessage({ subject: 'Hello from Erin', from: 'Erin <erin@remote.test>' }), userIds: [alice.id] });
+  const [reply] = await ingestor.ingest({ source: 'sent', raw: makeMessage({ from: 'alice@example.test', to: 'Erin <erin@remote.test>', subject: 'Re: Hello from Erin' }), userIds: [alice.id] });
+  const [again] = await ingestor.ingest({ source: 'smtp', raw: makeMessage({ subject: 'Re: Re: Hello', from: 'Erin <erin@remote.test>' }), userIds: [alice.id] });
+  t.equal(reply!.discussionId, first!.discussionId, 'the reply is in the discussion Erin started');
+  t.equal(again!.discussionId, first!.discussionId, 'and so is her answer, now that she is a contact');
+  const d = await deps.db('discussions').where({ id: first!.discussionId }).first();
+  t.equal(d.message_count, 3);
+  t.equal(d.unread_count, 2, 'own message is read; the two from Erin are not');
+});
+
+t.test('concurrent copies of one message are stored once', async (t) => {
+  const { deps, alice, ingestor } = await setup();
+  t.teardown(() => deps.close());
+  const raw = makeMessage({ messageId: 'same@remote.test' });
+  const outs = await Promise.all(Array.from({ length: 5 }, () => ingestor.ingest({ source: 'smtp', raw, userIds: [alice.id] })));
+  t.equal(outs.flat().filter((o) => !o.duplicate).length, 1);
+  t.equal(new Set(outs.flat().map((o) => o.messageId)).size, 1);
+  t.equal((await deps.db('messages').count({ n: '*' }))[0]!.n, 1);
+  t.equal((await deps.db('discussions').first('message_count')).message_count, 1);
+});
