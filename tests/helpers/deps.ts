@@ -7,7 +7,7 @@ import { createDeps, type Deps } from '../../server/deps.js';
 import { FakeClock } from '../../server/clock.js';
 import { silentLogger } from '../../server/log.js';
 import { zoneResolver, type Zones } from './dns.js';
-import { closeDb } from '../../server/store/db.js';
+import { closeDeps } from '../../server/deps.js';
 
 export function tempDir(prefix = 'cal-'): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -38,7 +38,7 @@ export async function testDeps(zones: Zones = {}): Promise<TestDeps> {
     clock,
     dataDir,
     close: async () => {
-      await closeDb(deps.db);
+      await closeDeps(deps);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
