@@ -80,19 +80,23 @@ export function addFacts(d: DiscussionDelta | undefined, m: { date: number; unre
   };
 }
 
-export async function recentPiScores(trx: Knex, discussionId: number): Promise<Array<number | null>> {
-  return trx('messages').where({ discussion_id: discussionId }).orderBy('date', 'desc').limit(10).pluck('pi_score');
+/** piLetter() as an SQL CASE over expr, derived from piLetter itself so the letters cannot drift apart. */
+function letterCaseSql(expr: string): string {
+  const whens: string[] = [];
+  for (let score = 100; score > 0; score--) {
+    if (piLetter(score) !== piLetter(score - 1)) whens.push(`WHEN ${expr} > ${score - 1} THEN '${piLetter(score)}'`);
+  }
+  return `CASE WHEN ${expr} IS NULL THEN NULL ${whens.join(' ')} ELSE '${piLetter(0)}' END`;
 }
+
+const RECENT_PI = '(SELECT min(pi_score) FROM (SELECT pi_score FROM messages WHERE discussion_id = discussions.id ORDER BY date DESC LIMIT 10))';
 
 /**
  * Folds new messages into their discussion's aggregates in a single statement, so that the cost
  * of a message does not grow with the size of its discussion (a busy list has tens of thousands).
- * recent: the PI scores of the discussion's 10 latest messages, the new ones included; the
- * discussion's PI is the lowest of them (a chain is as strong as its weakest link).
+ * Its PI is the lowest of its 10 latest messages (a chain is as strong as its weakest link).
  */
-export async function addToDiscussion(trx: Knex, discussionId: number, d: DiscussionDelta, recent: Array<number | null>): Promise<void> {
-  const scores = recent.filter((x): x is number => x !== null);
-  const pi = scores.length ? Math.min(...scores) : null;
+export async function addToDiscussion(trx: Knex, discussionId: number, d: DiscussionDelta): Promise<void> {
   const newest = 'message_count = 0 OR ? >= last_message_at';
   await trx.raw(
     `UPDATE discussions SET
@@ -104,12 +108,13 @@ export async function addToDiscussion(trx: Knex, discussionId: number, d: Discus
        excerpt = CASE WHEN ${newest} THEN ? ELSE excerpt END,
        last_from = CASE WHEN ${newest} THEN ? ELSE last_from END,
        last_message_at = CASE WHEN message_count = 0 THEN ? ELSE max(last_message_at, ?) END,
-       pi_score = ?, pi_letter = ?,
+       pi_score = ${RECENT_PI},
+       pi_letter = ${letterCaseSql(RECENT_PI)},
        message_count = message_count + ?
      WHERE id = ?`,
     [
       d.unread, d.spam, d.withAttachments, d.importance, d.importance, d.firstDate, d.firstDate,
-      d.lastDate, d.excerpt, d.lastDate, d.from, d.lastDate, d.lastDate, pi, pi === null ? null : piLetter(pi), d.count, discussionId,
+      d.lastDate, d.excerpt, d.lastDate, d.from, d.lastDate, d.lastDate, d.count, discussionId,
     ],
   );
 }

@@ -10,7 +10,7 @@ import type { PiReport } from './types.js';
 import type { AddressEntry } from './parse.js';
 import type { ContactRef } from '../contacts/linkage.js';
 import { recordExchange } from '../contacts/linkage.js';
-import { findOrCreateDiscussion, addFacts, addToDiscussion, recentPiScores, type DiscussionDelta } from './discussions.js';
+import { findOrCreateDiscussion, addFacts, addToDiscussion, type DiscussionDelta } from './discussions.js';
 import { indexMessagesText } from './search.js';
 import type { createTagResolver } from './tags.js';
 
@@ -52,8 +52,8 @@ const dupOutcome = (userId: number, d: DuplicateRow): IngestOutcome => ({
   userId, messageId: d.id, discussionId: d.discussion_id, duplicate: true, isSpam: !!d.is_spam, piScore: d.pi_score,
 });
 
-/** The discussion of each message: one look-up for the whole batch, then the missing ones created. */
-async function discussionIdsFor(trx: Knex.Transaction, items: PreparedMessage[]): Promise<number[]> {
+/** The existing discussions of these messages' keys, in one look-up for the whole batch. */
+async function lookupDiscussions(trx: Knex.Transaction, items: PreparedMessage[]): Promise<Map<string, number>> {
   const known = new Map<string, number>();
   for (let i = 0; i < items.length; i += 400) {
     const chunk = items.slice(i, i + 400);
@@ -63,17 +63,17 @@ async function discussionIdsFor(trx: Knex.Transaction, items: PreparedMessage[])
     );
     for (const r of rows as Array<{ id: number; user_id: number; key: string }>) known.set(`${r.user_id}:${r.key}`, r.id);
   }
-  const ids: number[] = [];
-  for (const m of items) {
-    const k = `${m.userId}:${m.key}`;
-    let id = known.get(k);
-    if (id === undefined) {
-      id = await findOrCreateDiscussion(trx, { userId: m.userId, key: m.key, listId: m.listId, subject: m.discussionSubject, at: m.row.date });
-      known.set(k, id);
-    }
-    ids.push(id);
+  return known;
+}
+
+async function discussionOf(trx: Knex.Transaction, known: Map<string, number>, m: PreparedMessage): Promise<number> {
+  const k = `${m.userId}:${m.key}`;
+  let id = known.get(k);
+  if (id === undefined) {
+    id = await findOrCreateDiscussion(trx, { userId: m.userId, key: m.key, listId: m.listId, subject: m.discussionSubject, at: m.row.date });
+    known.set(k, id);
   }
-  return ids;
+  return id;
 }
 
 /** Contact ids per participant; only mail the user wrote creates contacts, so inbound mail costs no query here. */
@@ -82,19 +82,10 @@ async function contactIdsFor(trx: Knex.Transaction, m: PreparedMessage): Promise
   return new Map(m.participants.map((p) => [p.address, m.contacts.get(p.address)?.contactId ?? null]));
 }
 
-async function insertMessages(trx: Knex.Transaction, rows: Array<Record<string, unknown>>): Promise<Map<string, number>> {
-  const ids = new Map<string, number>();
-  for (let i = 0; i < rows.length; i += 500) {
-    const inserted = await trx('messages').insert(rows.slice(i, i + 500)).returning(['id', 'user_id', 'content_hash']);
-    for (const r of inserted as Array<{ id: number; user_id: number; content_hash: string }>) ids.set(`${r.user_id}:${r.content_hash}`, r.id);
-  }
-  return ids;
-}
-
 /** Multi-row inserts in chunks that stay under SQLite's limit on bound variables. */
-async function insertMany(trx: Knex.Transaction, table: string, rows: Array<Record<string, unknown>>, ignoreConflicts = false): Promise<void> {
-  for (let i = 0; i < rows.length; i += 2000) {
-    const q = trx(table).insert(rows.slice(i, i + 2000));
+async function insertMany(trx: Knex.Transaction, table: string, rows: Array<Record<string, unknown>>, ignoreConflicts = false, chunk = 2000): Promise<void> {
+  for (let i = 0; i < rows.length; i += chunk) {
+    const q = trx(table).insert(rows.slice(i, i + chunk));
     await (ignoreConflicts ? q.onConflict().ignore() : q);
   }
 }
@@ -127,67 +118,80 @@ async function committedDuplicates(trx: Knex.Transaction, items: PreparedMessage
   }
 }
 
+/** The next ids of the messages table; safe because the batch holds SQLite's write lock once it writes (a clash with another process fails the batch, which is then retried). */
+async function nextMessageId(trx: Knex.Transaction): Promise<number> {
+  const rows = (await trx.raw("SELECT seq FROM sqlite_sequence WHERE name = 'messages'")) as Array<{ seq: number }>;
+  return (rows[0]?.seq ?? 0) + 1;
+}
+
+/**
+ * Statements are issued in four waves; inside a wave they are not awaited one by one, so the
+ * writer never waits for a busy event loop between them. Foreign keys are checked at COMMIT
+ * (defer_foreign_keys) because statements of one wave may run in any order.
+ */
 export async function writeMessages(trx: Knex.Transaction, items: PreparedMessage[], tagIds: TagResolver): Promise<IngestOutcome[]> {
   const out: IngestOutcome[] = new Array(items.length);
-  await committedDuplicates(trx, items);
-  const tags = await Promise.all(items.map((m) => tagIds(trx, m.userId, m.tagNames, m.receivedAt)));
+  const [, , tags, discussions, firstId] = await Promise.all([
+    trx.raw('PRAGMA defer_foreign_keys = ON'),
+    committedDuplicates(trx, items),
+    Promise.all(items.map((m) => tagIds(trx, m.userId, m.tagNames, m.receivedAt))),
+    lookupDiscussions(trx, items),
+    nextMessageId(trx),
+  ]);
   const tagRows: Array<{ message_id: number; tag_id: number }> = [];
   const firstOf = new Map<string, number>();
   const fresh: number[] = [];
-  items.forEach((m, i) => {
+  const discussionIds: number[] = [];
+  for (const [i, m] of items.entries()) {
     const k = `${m.userId}:${m.hash}`;
     if (m.dup) {
       out[i] = dupOutcome(m.userId, m.dup);
       tags[i]!.forEach((tag_id) => tagRows.push({ message_id: m.dup!.id, tag_id }));
-    } else if (!firstOf.has(k)) {
+      continue;
+    }
+    const seenAt = firstOf.get(k);
+    if (seenAt === undefined) {
+      // A new message: the next id, its discussion (created now if it is the first of its kind).
       firstOf.set(k, i);
       fresh.push(i);
+      discussionIds.push(await discussionOf(trx, discussions, m));
+      out[i] = { userId: m.userId, messageId: firstId + fresh.length - 1, discussionId: discussionIds[discussionIds.length - 1]!, duplicate: false, isSpam: m.facts.spam, piScore: m.pi.score };
+    } else {
+      out[i] = { ...out[seenAt]!, duplicate: true }; // the same message twice in one batch
     }
-  });
+    tags[i]!.forEach((tag_id) => tagRows.push({ message_id: out[i]!.messageId, tag_id }));
+  }
   const freshItems = fresh.map((i) => items[i]!);
-  const discussionIds = await discussionIdsFor(trx, freshItems);
   const contactIds: Array<Map<string, number | null>> = [];
   for (const m of freshItems) contactIds.push(await contactIdsFor(trx, m));
-  const ids = await insertMessages(trx, freshItems.map((m, j) => ({ ...m.row, discussion_id: discussionIds[j] })));
-  const idOf = (m: PreparedMessage) => ids.get(`${m.userId}:${m.hash}`)!;
 
+  const messages: Array<Record<string, unknown>> = [];
   const participants: Array<Record<string, unknown>> = [];
   const piRows: Array<Record<string, unknown>> = [];
   const deltas = new Map<number, DiscussionDelta>();
   const received = new Map<number, number>();
   const now = Math.max(...items.map((m) => m.receivedAt));
   freshItems.forEach((m, j) => {
-    const id = idOf(m);
+    const id = firstId + j;
+    const discussionId = discussionIds[j]!;
+    messages.push({ ...m.row, id, discussion_id: discussionId });
     for (const p of m.participants) participants.push({ message_id: id, user_id: m.userId, role: p.role, address: p.address, name: p.name, contact_id: contactIds[j]!.get(p.address) ?? null });
     piRows.push({ user_id: m.userId, object_type: 'message', object_id: id, score: m.pi.score, letter: m.pi.letter, axes_json: JSON.stringify(m.pi.axes), reasons_json: JSON.stringify(m.pi.reasons), computed_at: m.receivedAt });
-    deltas.set(discussionIds[j]!, addFacts(deltas.get(discussionIds[j]!), { date: m.row.date, ...m.facts }));
+    deltas.set(discussionId, addFacts(deltas.get(discussionId), { date: m.row.date, ...m.facts }));
     const sender = m.participants.find((p) => p.role === 'from');
     const contact = !m.fromUser && sender ? m.contacts.get(sender.address)?.contactId : undefined;
     if (contact) received.set(contact, (received.get(contact) ?? 0) + 1);
   });
-  items.forEach((m, i) => {
-    if (m.dup) return;
-    const first = items[firstOf.get(`${m.userId}:${m.hash}`)!]!;
-    const id = idOf(first);
-    tags[i]!.forEach((tag_id) => tagRows.push({ message_id: id, tag_id }));
-    if (first !== m) out[i] = { userId: m.userId, messageId: id, discussionId: 0, duplicate: true, isSpam: !!m.facts.spam, piScore: m.pi.score };
-  });
   await allOrFirstError([
+    insertMany(trx, 'messages', messages, false, 500),
     insertMany(trx, 'participants', participants),
     insertMany(trx, 'message_tags', tagRows, true),
     insertMany(trx, 'pi_reports', piRows),
-    indexMessagesText(trx, freshItems.map((m) => ({ id: idOf(m), ...m.fts }))),
+    indexMessagesText(trx, freshItems.map((m, j) => ({ id: firstId + j, ...m.fts }))),
     ...[...received].map(async ([id, n]) => {
       await trx('contacts').where({ id }).update({ received_count: trx.raw('received_count + ?', [n]), last_exchange_at: trx.raw('max(coalesce(last_exchange_at, 0), ?)', [now]) });
     }),
   ]);
-  const recent = await Promise.all([...deltas.keys()].map((id) => recentPiScores(trx, id)));
-  await Promise.all([...deltas].map(([id, d], k) => addToDiscussion(trx, id, d, recent[k]!)));
-  freshItems.forEach((m, j) => {
-    out[fresh[j]!] = { userId: m.userId, messageId: idOf(m), discussionId: discussionIds[j]!, duplicate: false, isSpam: m.facts.spam, piScore: m.pi.score };
-  });
-  items.forEach((m, i) => {
-    if (out[i]!.discussionId === 0) out[i]!.discussionId = out[firstOf.get(`${m.userId}:${m.hash}`)!]!.discussionId;
-  });
+  await allOrFirstError([...deltas].map(([id, d]) => addToDiscussion(trx, id, d)));
   return out;
 }
