@@ -42,7 +42,7 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
   const deps = await createDeps(config, overrides);
   // The analysis stage (parse, SPF/DKIM/DMARC, tokens) gets its own thread on the second core,
   // unless a test injected an in-memory resolver, which cannot cross into a worker.
-  const analyzer = createAnalyzer({ threads: overrides.dns ? 0 : 1, resolver: deps.dns, resolverAddress: config.resolver, log: deps.log });
+  const analyzer = createAnalyzer({ threads: overrides.dns ? 0 : config.ingest.analyzerThreads, resolver: deps.dns, resolverAddress: config.resolver, log: deps.log });
   const ingestor = createIngestor(deps, analyzer);
   const services: Services = { deps, ingestor, setup: { code: (await isSetUp(deps.db)) ? null : newSetupCode() } };
   const ports: Ports = { http: 0, smtp: 0 };

@@ -85,7 +85,7 @@ async function importCmd(config: Config, [format, file]: string[], o: Opts): Pro
   await withDeps(config, async (deps) => {
     const user = await findUserByLogin(deps.db, String(o.user ?? ''));
     if (!user) throw new AppError('user_not_found', `no user ${o.user ?? '(missing --user)'}`);
-    const ingestor = createIngestor(deps, createAnalyzer({ threads: 1, resolver: deps.dns, resolverAddress: config.resolver, log: deps.log }));
+    const ingestor = createIngestor(deps, createAnalyzer({ threads: config.ingest.analyzerThreads, resolver: deps.dns, resolverAddress: config.resolver, log: deps.log }));
     const started = Date.now();
     let lastPrint = 0;
     const result = await importMailbox(ingestor, {

@@ -53,9 +53,9 @@ export const configSchema = z
       .regex(/^[^:]+:\d+$/, 'expected host:port')
       .optional()
       .describe('host:port of the DNS resolver for SPF/DKIM/DMARC, MX, MTA-STS and WKD; unset = the system resolver'),
-    durability: z
+    ingest: z
       .object({
-        groupCommitMs: z.number().int().min(0).max(100).default(2).describe('How long an SMTP 250 may wait to share one fsynced commit with others'),
+        analyzerThreads: z.number().int().min(0).max(1).default(1).describe('Worker threads that parse and authenticate incoming mail (0 = on the main thread, saves ~40 MB)'),
       })
       .prefault({}),
   })

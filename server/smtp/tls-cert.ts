@@ -9,7 +9,6 @@ import { X509Certificate, createPrivateKey } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
-import { generate } from 'selfsigned';
 import type { Config } from '../config.js';
 import { AppError } from '../errors.js';
 
@@ -69,7 +68,7 @@ async function createSelfSigned(
   hostname: string,
   now: Date,
 ): Promise<TlsMaterial> {
-  const pems = await generate([{ name: 'commonName', value: hostname }], {
+  const pems = await (await import('selfsigned')).generate([{ name: 'commonName', value: hostname }], {
     keyType: 'rsa', // the one every sending MTA can use, old ones included
     keySize: 2048,
     algorithm: 'sha256',
