@@ -10,7 +10,6 @@ import { seedMailbox } from '../../helpers/seed-mailbox.js';
 import { tempDir } from '../../helpers/deps.js';
 
 const MESSAGES = 100_000;
-const BUDGET_MS = 30;
 
 t.test('timeline over 100,000 messages', async (t) => {
   const dir = tempDir('cal-timeline-');
@@ -50,16 +49,20 @@ t.test('timeline over 100,000 messages', async (t) => {
     t.ok(family.items.length > 0 && family.items.every((i) => i.tags.includes('Family')), 'the filter tag is shown');
   });
 
-  t.test(`first page within ${BUDGET_MS} ms (median of 21)`, async (t) => {
-    const samples: number[] = [];
-    for (let i = 0; i < 24; i++) {
-      const t0 = process.hrtime.bigint();
-      await listDiscussions(db, userId, { limit: 50 });
-      if (i >= 3) samples.push(Number(process.hrtime.bigint() - t0) / 1e6);
-    }
-    samples.sort((a, b) => a - b);
-    const median = samples[Math.floor(samples.length / 2)]!;
-    t.comment(`first page median ${median.toFixed(2)} ms, max ${samples[samples.length - 1]!.toFixed(2)} ms`);
-    t.ok(median <= BUDGET_MS, `median ${median.toFixed(2)} ms ≤ ${BUDGET_MS} ms`);
+  // Speed itself is measured by bench/ (bench/timeline, bench/search), not asserted here: a timed
+  // test fails on a busy machine. What makes the page fast is checked instead: its discussions
+  // query walks the (user_id, last_message_at) index and never sorts the mailbox.
+  t.test('the first page reads the timeline index, without a sort', async (t) => {
+    const queries: Array<{ sql: string; bindings: unknown[] }> = [];
+    const listen = (q: { sql: string; bindings: unknown[] }) => queries.push(q);
+    db.on('query', listen);
+    await listDiscussions(db, userId, { limit: 50 });
+    db.removeListener('query', listen);
+    const main = queries.find((q) => /from [`"]?discussions/i.test(q.sql));
+    t.ok(main, 'a discussions query ran');
+    const plan = (await db.raw(`EXPLAIN QUERY PLAN ${main!.sql}`, main!.bindings as never)) as Array<{ detail: string }>;
+    const details = plan.map((p) => p.detail).join(' | ');
+    t.match(details, /USING (COVERING )?INDEX discussions_user_id_last_message_at_index/i, details);
+    t.notMatch(details, /TEMP B-TREE FOR ORDER BY/i, 'no sort of the whole mailbox');
   });
 });
