@@ -60,7 +60,7 @@ t.test('findRemoteContent stays linear on hostile input', async (t) => {
     const start = process.hrtime.bigint();
     findRemoteContent(html);
     const ms = Number(process.hrtime.bigint() - start) / 1e6;
-    t.ok(ms < 300, `${html.slice(0, 12)}… took ${ms.toFixed(0)} ms`);
+    t.ok(ms < 1500, `${html.slice(0, 12)}… took ${ms.toFixed(0)} ms (a regex back-tracking bug took seconds)`);
   }
 });
 
