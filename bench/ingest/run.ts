@@ -188,9 +188,9 @@ interface CaliopenDetail {
  */
 const STAGES = [
   // main thread
-  'receive', 'deliver', 'resolveRecipients', 'ingest', 'prepareShared', 'put', 'analyze', 'rehydrate', 'prepareForUser',
+  'receive', 'deliver', 'resolve', 'classify', 'ingest', 'prepareShared', 'put', 'analyze', 'rehydrate', 'prepareForUser',
   'loadIngestFacts', 'scoreSpam', 'repliesToUser', 'collectPrivacySignals', 'computePi', 'runBatch', 'writeMessages',
-  'discussionIdsFor', 'contactIdsFor', 'insertMessages', 'insertMany', 'indexMessageText', 'addToDiscussion', 'recentPiScores',
+  'committedDuplicates', 'lookupDiscussions', 'discussionOf', 'nextMessageId', 'contactIdsFor', 'insertMany', 'indexMessagesText', 'addToDiscussion',
   // analyzer worker
   'analyzeMessage', 'parseMessage', 'simpleParser', 'fallbackParse', 'authenticateMessage', 'contentHash', 'tokenize',
 ];

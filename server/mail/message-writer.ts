@@ -44,10 +44,6 @@ export interface PreparedMessage {
 
 type TagResolver = ReturnType<typeof createTagResolver>;
 
-export function findDuplicate(db: Knex, userId: number, hash: string): Promise<DuplicateRow | undefined> {
-  return db('messages').where({ user_id: userId, content_hash: hash }).first('id', 'discussion_id', 'is_spam', 'pi_score');
-}
-
 const dupOutcome = (userId: number, d: DuplicateRow): IngestOutcome => ({
   userId, messageId: d.id, discussionId: d.discussion_id, duplicate: true, isSpam: !!d.is_spam, piScore: d.pi_score,
 });
