@@ -382,6 +382,10 @@ await runBench(async () => {
     }
     plans.push({ query: f.caliopen, medianMs: f.medianMs, count: f.statements.length, sumMs: f.statements.reduce((a, b) => a + b.ms, 0), top });
   }
+  // The timeline's first page statement by statement (one run): what its p50 is made of.
+  const firstPageSql = await captureSql(db, () => listDiscussions(db, user.id, { limit: 50 }));
+  const firstPagePlans = [];
+  for (const st of firstPageSql) firstPagePlans.push({ ...st, plan: await queryPlan(db, st.sql, st.bindings).catch((e: Error) => `(no plan: ${e.message})`) });
   await closeDb(db);
 
   const http = await benchHttp(dataDir, dns.address);
@@ -394,6 +398,9 @@ await runBench(async () => {
       ['GET /api/v1/discussions?limit=50 p50 / p95', `${fmt(http.p50, 2)} / ${fmt(http.p95, 2)} ms (HTTP ${http.status}, ${http.items} items)`, ''],
     ]) + '\n\n',
   );
+  process.stdout.write(`timeline first page, one run: ${firstPagePlans.length} statements, ${fmt(firstPagePlans.reduce((a, b) => a + b.ms, 0), 1)} ms summed (issue → answer)\n`);
+  for (const t of firstPagePlans) process.stdout.write(`  ${fmt(t.ms, 1)} ms  ${t.sql.replace(/\s+/g, ' ').slice(0, 400)}\n${t.plan.replace(/^/gm, '    ')}\n`);
+  process.stdout.write('\n');
   for (const p of plans) {
     process.stdout.write(`query over ${SEARCH_TARGET_P50} ms: ${p.query} — median ${fmt(p.medianMs, 1)} ms; one run issued ${p.count} statements, ${fmt(p.sumMs, 1)} ms summed (issue → answer). Slowest:\n`);
     for (const t of p.top) process.stdout.write(`  ${fmt(t.ms, 1)} ms  ${t.sql}\n${t.plan.replace(/^/gm, '    ')}\n`);
