@@ -36,9 +36,9 @@ export const configSchema = z
       .prefault({}),
     submission: z
       .object({
-        port: port.default(587).describe('Submission port (STARTTLS then AUTH)'),
-        implicitTlsPort: port.default(465).describe('Submission over implicit TLS'),
-        enabled: z.boolean().default(false).describe('Listen for submission (outbound slice)'),
+        port: port.default(process.env.NODE_ENV === 'production' ? 587 : 5587).describe('Submission port, STARTTLS then AUTH (587 in production, 5587 in development)'),
+        implicitTlsPort: port.default(process.env.NODE_ENV === 'production' ? 465 : 5465).describe('Submission over implicit TLS (465 in production, 5465 in development)'),
+        enabled: z.boolean().default(true).describe('Listen for mail clients (submission on both ports)'),
       })
       .prefault({}),
     tls: z
@@ -53,6 +53,19 @@ export const configSchema = z
       .regex(/^[^:]+:\d+$/, 'expected host:port')
       .optional()
       .describe('host:port of the DNS resolver for SPF/DKIM/DMARC, MX, MTA-STS and WKD; unset = the system resolver'),
+    delivery: z
+      .object({
+        mxPort: port.default(25).describe('TCP port of remote MX hosts (25; a lab or test sets another)'),
+        concurrency: z.number().int().positive().default(20).describe('Outbound SMTP connections open at once, all destinations together'),
+        perDestination: z.number().int().positive().default(4).describe('Connections kept open to one destination host (reused across messages)'),
+        messagesPerConnection: z.number().int().positive().default(100).describe('Messages sent on one connection before it is renewed'),
+        connectTimeoutMs: z.number().int().positive().default(30_000).describe('Time to connect and get a greeting from a remote MX'),
+        maxAgeHours: z.number().positive().default(120).describe('Time a message keeps being retried before it bounces (5 days)'),
+        delayNoticeHours: z.number().positive().default(4).describe('Delay after which the sender is told a message is still waiting'),
+        rateLimitPerHour: z.number().int().positive().default(200).describe('Messages a user may send per hour (against a compromised account)'),
+        rateLimitPerDay: z.number().int().positive().default(1000).describe('Messages a user may send per day'),
+      })
+      .prefault({}),
     ingest: z
       .object({
         analyzerThreads: z.number().int().min(0).max(1).default(1).describe('Worker threads that parse and authenticate incoming mail (0 = on the main thread, saves ~40 MB)'),

@@ -29,6 +29,15 @@ export type ErrorCode =
   | 'relay_denied'
   | 'message_too_big'
   | 'invalid_config'
+  | 'invalid_secret'
+  | 'invalid_recipient'
+  | 'no_recipients'
+  | 'sender_not_allowed'
+  | 'rate_limited'
+  | 'draft_not_found'
+  | 'queue_item_not_found'
+  | 'relay_route_not_found'
+  | 'auth_required'
   | 'internal_error';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -57,6 +66,15 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   relay_denied: 403,
   message_too_big: 413,
   invalid_config: 500,
+  invalid_secret: 500,
+  invalid_recipient: 400,
+  no_recipients: 400,
+  sender_not_allowed: 403,
+  rate_limited: 429,
+  draft_not_found: 404,
+  queue_item_not_found: 404,
+  relay_route_not_found: 404,
+  auth_required: 401,
   internal_error: 500,
 };
 
@@ -99,6 +117,14 @@ export function smtpReplyOf(err: unknown): SmtpReply {
         return { responseCode: 552, message: '5.3.4 ' + err.message };
       case 'bad_request':
         return { responseCode: 550, message: '5.6.0 ' + err.message };
+      case 'invalid_recipient':
+        return { responseCode: 553, message: '5.1.3 ' + err.message };
+      case 'sender_not_allowed':
+        return { responseCode: 553, message: '5.7.1 ' + err.message };
+      case 'auth_required':
+        return { responseCode: 530, message: '5.7.0 ' + err.message };
+      case 'rate_limited':
+        return { responseCode: 450, message: '4.7.1 ' + err.message };
       default:
         break;
     }

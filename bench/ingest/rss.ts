@@ -45,7 +45,7 @@ await runBench(async () => {
   const dir = tempDir('caliopen-bench-rss-');
   for (const analyzerThreads of [0, 1]) {
     const config = loadConfig(
-      { CALIOPEN_DATA_DIR: dir, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_HOSTNAME: 'mx.example.test', CALIOPEN_RESOLVER: '127.0.0.1:9' },
+      { CALIOPEN_DATA_DIR: dir, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_SUBMISSION_PORT: '0', CALIOPEN_SUBMISSIONS_PORT: '0', CALIOPEN_HOSTNAME: 'mx.example.test', CALIOPEN_RESOLVER: '127.0.0.1:9' },
       { smtp: { host: '127.0.0.1' }, http: { host: '127.0.0.1' }, logLevel: 'warn', ingest: { analyzerThreads } },
       dir,
     );

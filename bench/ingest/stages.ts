@@ -57,7 +57,7 @@ await runBench(async () => {
   const dns = await startDnsServer({});
   onCleanup('dns server', () => dns.close());
   const config = loadConfig(
-    { CALIOPEN_DATA_DIR: dataDir, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_HOSTNAME: 'mx.example.test', CALIOPEN_RESOLVER: dns.address },
+    { CALIOPEN_DATA_DIR: dataDir, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_SUBMISSION_PORT: '0', CALIOPEN_SUBMISSIONS_PORT: '0', CALIOPEN_HOSTNAME: 'mx.example.test', CALIOPEN_RESOLVER: dns.address },
     { smtp: { host: '127.0.0.1' }, http: { host: '127.0.0.1' }, logLevel: 'warn' },
     dataDir,
   );

@@ -46,7 +46,7 @@ export interface Appliance {
 
 export async function startAppliance(env: Record<string, string>, nodeFlags: string[] = [], timeoutMs = 60_000): Promise<Appliance> {
   const { child, exited, output } = startChild(process.execPath, [...nodeFlags, caliopenBin, 'start'], {
-    env: { ...process.env, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', ...env },
+    env: { ...process.env, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_SUBMISSION_PORT: '0', CALIOPEN_SUBMISSIONS_PORT: '0', ...env },
     cwd: env.CALIOPEN_DATA_DIR,
   });
   const deadline = Date.now() + timeoutMs;

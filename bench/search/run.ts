@@ -281,7 +281,7 @@ async function benchTimeline(db: Knex, userId: number): Promise<Array<{ name: st
 
 async function benchHttp(dataDir: string, resolver: string): Promise<{ p50: number; p95: number; items: number; status: number }> {
   const config = loadConfig(
-    { CALIOPEN_DATA_DIR: dataDir, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_HOSTNAME: 'mx.example.test', CALIOPEN_RESOLVER: resolver },
+    { CALIOPEN_DATA_DIR: dataDir, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_SUBMISSION_PORT: '0', CALIOPEN_SUBMISSIONS_PORT: '0', CALIOPEN_HOSTNAME: 'mx.example.test', CALIOPEN_RESOLVER: resolver },
     { smtp: { host: '127.0.0.1' }, http: { host: '127.0.0.1' }, logLevel: 'warn' },
     dataDir,
   );

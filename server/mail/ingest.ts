@@ -36,6 +36,8 @@ export interface IngestInput {
   read?: boolean;
   /** extra tags: imported folders and flags */
   tags?: string[];
+  /** the discussion this message belongs to, when the caller knows it (delivery reports about a sent message) */
+  discussionId?: number;
 }
 
 export interface IngestOutcome {
@@ -136,7 +138,7 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
     const excerpt = excerptOf(text);
     const date = messageDate(s.parsed, s.receivedAt);
     return {
-      userId, hash: s.hash, own, fromUser, participants: s.participants, contacts, dup, key, listId,
+      userId, hash: s.hash, own, fromUser, participants: s.participants, contacts, dup, key, discussionId: s.input.discussionId, listId,
       discussionSubject: normalizeSubject(subject), receivedAt: s.receivedAt,
       tagNames: tagNamesFor(s.input.tags ?? [], fromUser, spam, encrypted),
       row: {

@@ -31,6 +31,8 @@ export interface PreparedMessage {
   contacts: Map<string, ContactRef>;
   dup: DuplicateRow | undefined;
   key: string;
+  /** set when the caller already knows the discussion (a DSN about a sent message): the key is not used */
+  discussionId?: number;
   listId: string | null;
   discussionSubject: string;
   tagNames: string[];
@@ -63,6 +65,7 @@ async function lookupDiscussions(trx: Knex.Transaction, items: PreparedMessage[]
 }
 
 async function discussionOf(trx: Knex.Transaction, known: Map<string, number>, m: PreparedMessage): Promise<number> {
+  if (m.discussionId !== undefined) return m.discussionId;
   const k = `${m.userId}:${m.key}`;
   let id = known.get(k);
   if (id === undefined) {

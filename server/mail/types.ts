@@ -6,6 +6,12 @@ export type IngestSource = 'smtp' | 'mbox' | 'maildir' | 'imap' | 'sent';
 /** TLS and peer of the session that handed us the message (our own SMTP session, or the IMAP link). */
 export interface TransportInfo {
   tls: { protocol: string; cipher: string } | null;
+  /** handed over inside the box (a local user wrote it): never crossed a network */
+  local?: boolean;
+  /** outbound: the recipient domain's MTA-STS policy was enforced on this delivery */
+  mtaSts?: boolean;
+  /** outbound: not delivered anywhere yet */
+  pending?: boolean;
   clientIp?: string;
   clientHostname?: string;
   helo?: string;

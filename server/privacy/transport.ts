@@ -29,6 +29,13 @@ export function tlsSignal(version: string | null, detail?: string): Signal {
 /** Signals for the session that handed us the message; nothing when we do not know it (imports). */
 export function transportSignals(transport: TransportInfo | null): Signal[] {
   if (!transport) return [];
+  if (transport.local) return [signal('LOCAL_DELIVERY')];
+  if (transport.pending) return [signal('NOT_YET_DELIVERED')];
+  const sts = transport.mtaSts ? [signal('MTA_STS')] : [];
+  return [...sts, ...tlsTransportSignals(transport)];
+}
+
+function tlsTransportSignals(transport: TransportInfo): Signal[] {
   if (!transport.tls) return [signal('NO_TLS', transport.clientHostname ?? transport.clientIp)];
   const version = tlsVersionOf(transport.tls.protocol);
   const detail = [transport.tls.protocol, transport.tls.cipher].filter(Boolean).join(' ');

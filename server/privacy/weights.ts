@@ -48,6 +48,30 @@ export const WEIGHTS = {
       fr: 'Le dernier serveur indique avoir reçu le message chiffré, sans dire comment : pas de points sans preuve.',
     },
   },
+  LOCAL_DELIVERY: {
+    axis: 'travel',
+    points: 15,
+    help: {
+      en: 'Written and delivered inside this box: the message never crossed the internet.',
+      fr: 'Écrit et remis à l’intérieur de ce boîtier : le message n’a jamais traversé Internet.',
+    },
+  },
+  MTA_STS: {
+    axis: 'travel',
+    points: 5,
+    help: {
+      en: 'The recipient’s domain publishes an MTA-STS policy and we followed it: the encrypted connection could not be silently downgraded.',
+      fr: 'Le domaine du destinataire publie une politique MTA-STS et nous l’avons suivie : la connexion chiffrée ne pouvait pas être dégradée en silence.',
+    },
+  },
+  NOT_YET_DELIVERED: {
+    axis: 'travel',
+    points: 0,
+    help: {
+      en: 'Not delivered yet: how it travels will be known once the recipient’s server accepts it.',
+      fr: 'Pas encore remis : on saura comment il a voyagé quand le serveur du destinataire l’aura accepté.',
+    },
+  },
   NO_TLS: {
     axis: 'travel',
     points: 0,

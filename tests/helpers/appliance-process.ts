@@ -15,7 +15,7 @@ export interface ApplianceProcess {
 
 export async function startAppliance(env: Record<string, string>, timeoutMs = 30_000): Promise<ApplianceProcess> {
   const child = spawn(process.execPath, [caliopenBin, 'start'], {
-    env: { ...process.env, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_SUBMISSION_PORT: '0', CALIOPEN_SUBMISSIONS_PORT: '0', CALIOPEN_LOG_LEVEL: 'warn', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -18,7 +18,7 @@ export function tempDir(prefix = 'cal-'): string {
 export function testConfig(dataDir: string, overrides: Record<string, unknown> = {}): Config {
   return loadConfig(
     { CALIOPEN_DATA_DIR: dataDir, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_HOSTNAME: 'mx.example.test' },
-    { smtp: { host: '127.0.0.1' }, http: { host: '127.0.0.1' }, ...overrides },
+    { smtp: { host: '127.0.0.1' }, http: { host: '127.0.0.1' }, submission: { port: 0, implicitTlsPort: 0 }, ...overrides },
     dataDir,
   );
 }

@@ -1,6 +1,7 @@
 /** Migrations are TypeScript modules listed here, in order; knex records which ran. */
 import type { Knex } from 'knex';
 import * as m001 from './001-initial.js';
+import * as m002 from './002-outbound.js';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -9,6 +10,7 @@ interface Migration {
 
 const migrations: Record<string, Migration> = {
   '001-initial': m001,
+  '002-outbound': m002,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
