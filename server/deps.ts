@@ -13,6 +13,9 @@ import { createLogger } from './log.js';
 import type { Db } from './store/db.js';
 import { openDb, openReadDb } from './store/db.js';
 import type { BlobStore } from './store/blobs.js';
+import { createSecretBox, loadBoxKey, type SecretBox } from './secrets.js';
+import type { HttpsFetcher } from './delivery/types.js';
+import { httpsFetch } from './https-fetch.js';
 import { createBlobStore } from './store/blobs.js';
 
 /** Domain events for live updates (server-sent events) and workers. */
@@ -32,6 +35,10 @@ export interface Deps {
   dns: DnsResolver;
   log: Logger;
   events: DomainEvents & EventEmitter;
+  /** seals secrets stored in the database (relay passwords, DKIM private keys) */
+  secrets: SecretBox;
+  /** outgoing HTTPS (MTA-STS policies, WKD): injected so tests answer from loopback */
+  fetch: HttpsFetcher;
 }
 
 export async function createDeps(config: Config, overrides: Partial<Deps> = {}): Promise<Deps> {
@@ -45,6 +52,8 @@ export async function createDeps(config: Config, overrides: Partial<Deps> = {}):
     dns: overrides.dns ?? createDnsResolver(config.resolver),
     log: overrides.log ?? createLogger(config.logLevel),
     events: overrides.events ?? (new EventEmitter() as DomainEvents & EventEmitter),
+    secrets: overrides.secrets ?? createSecretBox(loadBoxKey(config.dataDir)),
+    fetch: overrides.fetch ?? httpsFetch,
   };
 }
 
