@@ -68,3 +68,9 @@ export interface SendOutcome {
   local: string[]; // delivered inside the box
   queued: string[]; // waiting for remote delivery
 }
+
+/** The one send path behind the API and submission: sign, store the Sent copy, deliver locally, queue the rest. */
+export interface Sender {
+  /** Throws AppError (rate_limited, sender_not_allowed, invalid_recipient, no_recipients) before anything is stored. */
+  submit(msg: OutgoingMessage): Promise<SendOutcome>;
+}
