@@ -29,6 +29,6 @@ export interface Analysis {
 export async function analyzeMessage(raw: Buffer, o: AnalyzeOptions, resolver: DnsResolver): Promise<Analysis> {
   const parsed = await parseMessage(raw).catch(() => fallbackParse(raw));
   const auth =
-    o.source === 'sent' ? null : await authenticateMessage(raw, { ip: o.ip, helo: o.helo, mailFrom: o.mailFrom ?? null, mta: o.mta, resolver });
+    o.source === 'sent' || o.source === 'local' ? null : await authenticateMessage(raw, { ip: o.ip, helo: o.helo, mailFrom: o.mailFrom ?? null, mta: o.mta, resolver });
   return { parsed, hash: contentHash(raw), auth, tokens: o.source === 'sent' ? [] : tokenize(parsed) };
 }

@@ -116,7 +116,8 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
     ]);
     const own = new Set(ownList);
     const fromUser = s.input.source === 'sent' || (fromAddress !== null && own.has(fromAddress));
-    const spam: SpamVerdict = fromUser
+    // mail from the user, or from another user of this box (authenticated to us), is not scored as spam
+    const spam: SpamVerdict = fromUser || s.input.source === 'local'
       ? { spamScore: 0, isSpam: false, importance: 0, signals: [] }
       : await scoreSpam(db, userId, {
           parsed: s.parsed, auth: s.auth, history, tokens: s.tokens, userAddresses: ownList,

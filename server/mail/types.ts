@@ -1,7 +1,8 @@
 /** Shapes shared by the ingest pipeline and its stages. */
 import type { ParsedMail } from 'mailparser';
 
-export type IngestSource = 'smtp' | 'mbox' | 'maildir' | 'imap' | 'sent';
+/** 'local': written by a user of this box to another (never crossed a network; the writer authenticated to us) */
+export type IngestSource = 'smtp' | 'mbox' | 'maildir' | 'imap' | 'sent' | 'local';
 
 /** TLS and peer of the session that handed us the message (our own SMTP session, or the IMAP link). */
 export interface TransportInfo {

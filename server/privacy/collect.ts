@@ -30,6 +30,7 @@ export function collectPrivacySignals(input: CollectInput): Signal[] {
   return [
     ...travelSignals(input),
     ...(input.source === 'sent' ? [] : [...authSignals(input.auth), ...senderSignals(input.sender)]),
+    ...(input.source === 'local' ? [signal('LOCAL_SENDER')] : []),
     ...contentSignals(input.parsed, { verifiedSignature: input.verifiedSignature }),
   ];
 }
@@ -37,7 +38,7 @@ export function collectPrivacySignals(input: CollectInput): Signal[] {
 function travelSignals(input: CollectInput): Signal[] {
   const { transport, source } = input;
   // a sent copy has no inbound journey; its transport (when known) is the connection we delivered over
-  if (source === 'sent') return transportSignals(transport);
+  if (source === 'sent' || source === 'local') return transportSignals(transport);
   const hops = parseReceivedChain(input.parsed.headerLines ?? []);
   if (source === 'smtp') {
     return [

