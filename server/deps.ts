@@ -18,10 +18,21 @@ import type { HttpsFetcher } from './delivery/types.js';
 import { httpsFetch } from './https-fetch.js';
 import { createBlobStore } from './store/blobs.js';
 
+/** One delivery attempt finished: the web app shows sending progress with it. */
+export interface DeliveryEvent {
+  userId: number;
+  messageId: number | null;
+  queueId: number;
+  domain: string;
+  status: 'queued' | 'delivering' | 'delivered' | 'failed' | 'dropped';
+}
+
 /** Domain events for live updates (server-sent events) and workers. */
 export interface DomainEvents {
   on(event: 'message', listener: (e: { userId: number; messageId: number; discussionId: number }) => void): this;
   emit(event: 'message', e: { userId: number; messageId: number; discussionId: number }): boolean;
+  on(event: 'delivery', listener: (e: DeliveryEvent) => void): this;
+  emit(event: 'delivery', e: DeliveryEvent): boolean;
 }
 
 export interface Deps {

@@ -119,6 +119,11 @@ export async function addToDiscussion(trx: Knex, discussionId: number, d: Discus
   );
 }
 
+/** Only the PI of a discussion, after one of its messages was re-scored (a sent message's delivery). */
+export async function refreshDiscussionPi(trx: Knex, discussionId: number): Promise<void> {
+  await trx.raw(`UPDATE discussions SET pi_score = ${RECENT_PI}, pi_letter = ${letterCaseSql(RECENT_PI)} WHERE id = ?`, [discussionId]);
+}
+
 /**
  * Recomputes a discussion's aggregates from its messages: counts, latest excerpt, importance,
  * and its PI = the lowest PI of its 10 most recent messages (a chain is as strong as its weakest link).

@@ -1,0 +1,193 @@
+/**
+ * The durable outbound queue. A message handed to the box becomes one outbound_messages row, one
+ * outbound_queue row per recipient domain (the unit of delivery and retry) and one
+ * outbound_recipients row per address, written in one transaction before the sender is told "queued".
+ *
+ * Lifecycle of a queue row: queued → delivering (claimed by the worker) → delivered | failed |
+ * queued again (temporary failure, next_attempt_at set) | dropped (by an admin).
+ * At-least-once edge: a row the worker claimed when the process died is 'delivering' at the next
+ * start; it goes back to 'queued' (recoverInFlight) and is sent again, because we cannot know
+ * whether the remote server got it. Only messages in flight at the crash can arrive twice.
+ */
+import type { Knex } from 'knex';
+import type { RecipientResult } from './types.js';
+import { AppError } from '../errors.js';
+
+export type QueueStatus = 'queued' | 'delivering' | 'delivered' | 'failed' | 'dropped';
+
+export interface NewOutbound {
+  userId: number;
+  blobHash: string;
+  headerMessageId: string;
+  mailFrom: string;
+  source: 'api' | 'submission';
+  now: number;
+  expiresAt: number;
+  /** recipient domain → addresses; `local` marks domains of this box (delivered through ingest) */
+  domains: Array<{ domain: string; addresses: string[]; local: boolean }>;
+}
+
+export async function enqueueOutbound(trx: Knex, o: NewOutbound): Promise<number> {
+  const [outboundId] = (await trx('outbound_messages').insert({
+    user_id: o.userId, blob_hash: o.blobHash, header_message_id: o.headerMessageId, mail_from: o.mailFrom,
+    source: o.source, created_at: o.now,
+  })) as number[];
+  for (const d of o.domains) {
+    const [queueId] = (await trx('outbound_queue').insert({
+      outbound_id: outboundId, domain: d.domain, status: 'queued', attempts: 0, next_attempt_at: o.now,
+      expires_at: o.expiresAt, route: d.local ? 'local' : null, created_at: o.now,
+    })) as number[];
+    await trx('outbound_recipients').insert(d.addresses.map((address) => ({ queue_id: queueId, address, status: 'pending', updated_at: o.now })));
+  }
+  return outboundId!;
+}
+
+export interface ClaimedItem {
+  queueId: number;
+  outboundId: number;
+  userId: number;
+  messageId: number | null;
+  domain: string;
+  local: boolean;
+  attempts: number;
+  createdAt: number;
+  expiresAt: number;
+  delayNotified: boolean;
+  blobHash: string;
+  headerMessageId: string;
+  mailFrom: string;
+  recipients: string[];
+}
+
+/** Takes up to `limit` due rows and marks them delivering, in one statement per step. */
+export async function claimDue(db: Knex, now: number, limit: number): Promise<ClaimedItem[]> {
+  return db.transaction(async (trx) => {
+    const rows = (await trx.raw(
+      `UPDATE outbound_queue SET status = 'delivering', last_attempt_at = ?
+       WHERE id IN (SELECT id FROM outbound_queue WHERE status = 'queued' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?)
+       RETURNING id`,
+      [now, now, limit],
+    )) as Array<{ id: number }>;
+    if (!rows.length) return [];
+    const ids = rows.map((r) => r.id);
+    const items = (await trx('outbound_queue as q')
+      .join('outbound_messages as o', 'o.id', 'q.outbound_id')
+      .whereIn('q.id', ids)
+      .orderBy('q.id')
+      .select(
+        'q.id as queueId', 'q.outbound_id as outboundId', 'o.user_id as userId', 'o.message_id as messageId', 'q.domain', 'q.route',
+        'q.attempts', 'q.created_at as createdAt', 'q.expires_at as expiresAt', 'q.delay_notified as delayNotified',
+        'o.blob_hash as blobHash', 'o.header_message_id as headerMessageId', 'o.mail_from as mailFrom',
+      )) as Array<Omit<ClaimedItem, 'recipients' | 'local'> & { route: string | null }>;
+    const rcpts = (await trx('outbound_recipients').whereIn('queue_id', ids).andWhere({ status: 'pending' }).orderBy('id').select('queue_id', 'address')) as Array<{ queue_id: number; address: string }>;
+    const byQueue = new Map<number, string[]>();
+    for (const r of rcpts) byQueue.set(r.queue_id, [...(byQueue.get(r.queue_id) ?? []), r.address]);
+    return items.map(({ route, ...i }) => ({ ...i, local: route === 'local', delayNotified: !!i.delayNotified, recipients: byQueue.get(i.queueId) ?? [] }));
+  });
+}
+
+/** After a crash, rows that were being delivered are due again (the at-least-once edge). */
+export async function recoverInFlight(db: Knex, now: number): Promise<number> {
+  return db('outbound_queue').where({ status: 'delivering' }).update({ status: 'queued', next_attempt_at: now });
+}
+
+export interface AttemptOutcome {
+  item: ClaimedItem;
+  results: RecipientResult[];
+  now: number;
+  /** next try when some recipients failed temporarily; null when they are now final (expired) */
+  nextAttemptAt: number | null;
+  travelJson: string | null;
+  delayNotified: boolean;
+}
+
+/** Writes what one attempt learnt; returns the row's new status. Runs inside a group commit. */
+export async function recordAttempt(trx: Knex, o: AttemptOutcome): Promise<QueueStatus> {
+  const { item, now } = o;
+  for (const r of o.results) {
+    const status = r.status === 'delivered' ? 'delivered' : r.status === 'perm_fail' || o.nextAttemptAt === null ? 'failed' : 'pending';
+    await trx('outbound_recipients')
+      .where({ queue_id: item.queueId, address: r.address, status: 'pending' })
+      .update({ status, code: r.code, response: r.response.slice(0, 1000), updated_at: now });
+  }
+  const pending = o.results.some((r) => r.status === 'temp_fail') && o.nextAttemptAt !== null;
+  const anyDelivered = (await trx('outbound_recipients').where({ queue_id: item.queueId, status: 'delivered' }).first('id')) !== undefined;
+  const status: QueueStatus = pending ? 'queued' : anyDelivered ? 'delivered' : 'failed';
+  const lastError = o.results.find((r) => r.status !== 'delivered');
+  await trx('outbound_queue')
+    .where({ id: item.queueId })
+    .update({
+      status, attempts: item.attempts + 1, last_attempt_at: now,
+      next_attempt_at: pending ? o.nextAttemptAt! : now,
+      last_error: lastError ? `${lastError.code ?? ''} ${lastError.response}`.trim().slice(0, 1000) : null,
+      delay_notified: o.delayNotified,
+      ...(o.travelJson ? { tls_json: o.travelJson } : {}),
+    });
+  return status;
+}
+
+export interface QueueRow {
+  id: number;
+  outboundId: number;
+  user: string;
+  domain: string;
+  status: QueueStatus;
+  attempts: number;
+  nextAttemptAt: number;
+  expiresAt: number;
+  lastError: string | null;
+  createdAt: number;
+  subjectMessageId: string;
+  recipients: Array<{ address: string; status: string; code: string | null }>;
+}
+
+export async function listQueue(db: Knex, filter: { userId?: number; status?: QueueStatus | 'active'; limit?: number } = {}): Promise<QueueRow[]> {
+  const q = db('outbound_queue as q')
+    .join('outbound_messages as o', 'o.id', 'q.outbound_id')
+    .join('users as u', 'u.id', 'o.user_id')
+    .orderBy('q.id', 'desc')
+    .limit(filter.limit ?? 100)
+    .select(
+      'q.id', 'q.outbound_id as outboundId', 'u.username as user', 'q.domain', 'q.status', 'q.attempts',
+      'q.next_attempt_at as nextAttemptAt', 'q.expires_at as expiresAt', 'q.last_error as lastError', 'q.created_at as createdAt',
+      'o.header_message_id as subjectMessageId',
+    );
+  if (filter.userId !== undefined) q.where('o.user_id', filter.userId);
+  if (filter.status === 'active') q.whereIn('q.status', ['queued', 'delivering']);
+  else if (filter.status) q.where('q.status', filter.status);
+  const rows = (await q) as Array<Omit<QueueRow, 'recipients'>>;
+  const rcpts = rows.length
+    ? ((await db('outbound_recipients').whereIn('queue_id', rows.map((r) => r.id)).orderBy('id').select('queue_id', 'address', 'status', 'code')) as Array<{ queue_id: number; address: string; status: string; code: string | null }>)
+    : [];
+  return rows.map((r) => ({ ...r, recipients: rcpts.filter((x) => x.queue_id === r.id).map(({ queue_id: _q, ...x }) => x) }));
+}
+
+async function queueRowOf(db: Knex, id: number, userId?: number): Promise<{ id: number; status: QueueStatus; expires_at: number }> {
+  const q = db('outbound_queue as q').join('outbound_messages as o', 'o.id', 'q.outbound_id').where('q.id', id).first('q.id', 'q.status', 'q.expires_at');
+  if (userId !== undefined) q.andWhere('o.user_id', userId);
+  const row = await q;
+  if (!row) throw new AppError('queue_item_not_found', `no queue item ${id}`);
+  return row;
+}
+
+/** Try now. A failed row gets its failed recipients back and one more day before it expires. */
+export async function retryQueueItem(db: Knex, id: number, now: number, userId?: number): Promise<void> {
+  const row = await queueRowOf(db, id, userId);
+  if (row.status === 'delivered' || row.status === 'dropped' || row.status === 'delivering') {
+    throw new AppError('bad_request', `queue item ${id} is ${row.status}: nothing to retry`);
+  }
+  await db.transaction(async (trx) => {
+    if (row.status === 'failed') await trx('outbound_recipients').where({ queue_id: id, status: 'failed' }).update({ status: 'pending', updated_at: now });
+    await trx('outbound_queue').where({ id }).update({ status: 'queued', next_attempt_at: now, expires_at: Math.max(row.expires_at, now + 86_400_000) });
+  });
+}
+
+/** Stop trying (no notice to the sender: the admin or the sender chose it). */
+export async function dropQueueItem(db: Knex, id: number, now: number, userId?: number): Promise<void> {
+  const row = await queueRowOf(db, id, userId);
+  if (row.status !== 'queued' && row.status !== 'failed') throw new AppError('bad_request', `queue item ${id} is ${row.status}: it cannot be dropped`);
+  await db.transaction(async (trx) => {
+    await trx('outbound_recipients').where({ queue_id: id, status: 'pending' }).update({ status: 'failed', response: 'dropped from the queue', updated_at: now });
+    await trx('outbound_queue').where({ id }).update({ status: 'dropped', last_error: 'dropped from the queue' });
+  });
+}
