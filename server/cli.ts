@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig, redactConfig, describeConfig, type Config } from './config.js';
 import { createDeps, type Deps } from './deps.js';
 import { AppError, isAppError } from './errors.js';
-import { addDomain, listDomains } from './accounts/domains.js';
+import { addDomainWithKeys, listDomains } from './accounts/domains.js';
 import { addUser, listUsers, removeUser, findUserByLogin } from './accounts/users.js';
 import { runSetup } from './setup/first-run.js';
 import { createIngestor } from './mail/ingest.js';
@@ -15,6 +15,7 @@ import { createAnalyzer } from './mail/analyzer.js';
 import { importMailbox } from './mail/import-mailbox.js';
 import { detectMailboxFormat } from './mail/mailbox-readers.js';
 import { closeDeps } from './deps.js';
+import { doctorCmd } from './cli/doctor.js';
 
 const USAGE = `Usage: caliopen <command> [options]
 
@@ -26,6 +27,7 @@ const USAGE = `Usage: caliopen <command> [options]
   import mbox|maildir PATH --user U [--tag T]...
                                           import a local mailbox through the ingest pipeline
   print-config [--describe]               effective configuration, secrets redacted
+  doctor [--domain D]                     DNS records to publish and their live check, TLS, ports, disk
   help
 
 Environment: CALIOPEN_DATA_DIR, CALIOPEN_HTTP_PORT, CALIOPEN_SMTP_PORT, CALIOPEN_HOSTNAME,
@@ -55,9 +57,11 @@ const out = (line: string): void => {
 };
 
 async function domainCmd(config: Config, [sub, name]: string[]): Promise<void> {
-  await withDeps(config, async ({ db, clock }) => {
-    if (sub === 'add' && name) out(`domain ${(await addDomain(db, clock, name)).name} added`);
-    else if (sub === 'list') for (const d of await listDomains(db)) out(d.name);
+  await withDeps(config, async (deps) => {
+    if (sub === 'add' && name) {
+      const d = await addDomainWithKeys(deps, name);
+      out(`domain ${d.name} added; DNS records to publish: caliopen doctor --domain ${d.name}`);
+    } else if (sub === 'list') for (const d of await listDomains(deps.db)) out(d.name);
     else throw new AppError('bad_request', 'usage: caliopen domain add D | domain list');
   });
 }
@@ -123,10 +127,10 @@ export async function main(argv: string[]): Promise<void> {
       case 'print-config':
         return out(values.describe ? describeConfig().join('\n') : JSON.stringify(redactConfig(config), null, 2));
       case 'setup':
-        return await withDeps(config, async ({ db, clock }) => {
+        return await withDeps(config, async ({ db, clock, secrets }) => {
           if (!values.domain || !values.admin) throw new AppError('bad_request', 'usage: caliopen setup --domain D --admin U --password-file F');
           const lang = values.lang === 'fr' ? 'fr' : 'en';
-          const u = await runSetup(db, clock, { domain: values.domain, admin: values.admin, password: readPasswordFile(values['password-file']), lang });
+          const u = await runSetup(db, clock, { domain: values.domain, admin: values.admin, password: readPasswordFile(values['password-file']), lang }, secrets);
           out(`box set up: domain ${values.domain.toLowerCase()}, admin ${u.username}`);
         });
       case 'domain':
@@ -135,6 +139,8 @@ export async function main(argv: string[]): Promise<void> {
         return await userCmd(config, rest, { ...values, admin: values.admin !== undefined });
       case 'import':
         return await importCmd(config, rest, values);
+      case 'doctor':
+        return await withDeps(config, (deps) => doctorCmd(deps, { domain: values.domain }, out));
       default:
         throw new AppError('bad_request', `unknown command "${cmd}"\n\n${USAGE}`);
     }

@@ -2,6 +2,7 @@
 import type { Db } from '../store/db.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
+import { ensureDomainKeys, type DkimDeps } from '../delivery/dkim.js';
 
 export interface Domain {
   id: number;
@@ -22,6 +23,17 @@ export async function addDomain(db: Db, clock: Clock, name: string): Promise<Dom
   if (await findDomain(db, d)) throw new AppError('domain_exists', `domain ${d} already exists`);
   const [id] = await db('domains').insert({ name: d, created_at: clock.now().getTime() });
   return { id: Number(id), name: d, created_at: clock.now().getTime() };
+}
+
+/**
+ * A new domain with its DKIM keys made at once, so that the records shown right after adding it
+ * are final. Used by `caliopen domain add` and the set-up; a domain added without keys (older
+ * data dirs, other callers of addDomain) gets them lazily from the signer or `caliopen doctor`.
+ */
+export async function addDomainWithKeys(deps: DkimDeps, name: string): Promise<Domain> {
+  const domain = await addDomain(deps.db, deps.clock, name);
+  await ensureDomainKeys(deps, domain.id, domain.name);
+  return domain;
 }
 
 export async function findDomain(db: Db, name: string): Promise<Domain | undefined> {

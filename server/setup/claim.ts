@@ -35,7 +35,7 @@ export async function claimBox(
   }
   state.code = null;
   try {
-    const user = await runSetup(deps.db, deps.clock, { domain: input.domain, admin: input.admin, password: input.password, lang: input.lang });
+    const user = await runSetup(deps.db, deps.clock, { domain: input.domain, admin: input.admin, password: input.password, lang: input.lang }, deps.secrets);
     return { user, session: await createSession(deps, user.id, client) };
   } catch (err) {
     if (!(await isSetUp(deps.db))) state.code = expected;

@@ -8,6 +8,8 @@ import type { Db } from '../store/db.js';
 import type { Clock } from '../clock.js';
 import { AppError } from '../errors.js';
 import { addDomain, findDomain } from '../accounts/domains.js';
+import { ensureDomainKeys } from '../delivery/dkim.js';
+import type { SecretBox } from '../secrets.js';
 import { addUser, type User } from '../accounts/users.js';
 
 export async function isSetUp(db: Db): Promise<boolean> {
@@ -34,8 +36,14 @@ export interface SetupInput {
   lang?: 'en' | 'fr';
 }
 
-export async function runSetup(db: Db, clock: Clock, input: SetupInput): Promise<User> {
+/**
+ * With `secrets` (the CLI and the web wizard pass the box's), the domain's DKIM keys are made here
+ * too, so the records to publish are known as soon as the box is set up. Without it (tests that
+ * only need an account) they come later, on first signature.
+ */
+export async function runSetup(db: Db, clock: Clock, input: SetupInput, secrets?: SecretBox): Promise<User> {
   if (await isSetUp(db)) throw new AppError('already_set_up', 'this box is already set up');
-  if (!(await findDomain(db, input.domain))) await addDomain(db, clock, input.domain);
+  const domain = (await findDomain(db, input.domain)) ?? (await addDomain(db, clock, input.domain));
+  if (secrets) await ensureDomainKeys({ db, clock, secrets }, domain.id, domain.name);
   return addUser(db, clock, { username: input.admin, domain: input.domain, password: input.password, isAdmin: true, lang: input.lang });
 }
