@@ -28,6 +28,8 @@ const USAGE = `Usage: caliopen <command> [options]
                                           import a local mailbox through the ingest pipeline
   print-config [--describe]               effective configuration, secrets redacted
   doctor [--domain D]                     DNS records to publish and their live check, TLS, ports, disk
+  relay set URL [--domain D] | relay list | relay remove D|*
+                                          smarthost for outgoing mail (all domains, or one recipient domain)
   help
 
 Environment: CALIOPEN_DATA_DIR, CALIOPEN_HTTP_PORT, CALIOPEN_SMTP_PORT, CALIOPEN_HOSTNAME,
@@ -141,6 +143,8 @@ export async function main(argv: string[]): Promise<void> {
         return await importCmd(config, rest, values);
       case 'doctor':
         return await withDeps(config, (deps) => doctorCmd(deps, { domain: values.domain }, out));
+      case 'relay':
+        return await withDeps(config, async (deps) => (await import('./cli/relay.js')).relayCmd(deps, values.domain ? [...rest, '--domain', values.domain] : rest, out));
       default:
         throw new AppError('bad_request', `unknown command "${cmd}"\n\n${USAGE}`);
     }
