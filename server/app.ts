@@ -16,6 +16,15 @@ import { isSetUp, newSetupCode } from './setup/first-run.js';
 import { createApi } from './api/app.js';
 import { closeDeps } from './deps.js';
 import { receivedHeader } from './mail/trace-header.js';
+import type { Sender } from './delivery/types.js';
+import { createSender, recoverSentCopies } from './delivery/send.js';
+import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.js';
+import { createTransport } from './delivery/transport.js';
+import { createNotices } from './delivery/notices.js';
+import { createDkimSigner } from './delivery/dkim.js';
+import { createSubmissionServer, type SubmissionServer } from './smtp/submission-server.js';
+import { createThrottle, verifyLogin } from './accounts/sessions.js';
+import { userAddresses } from './accounts/users.js';
 
 const randomId = () => crypto.randomBytes(6).toString('hex');
 
@@ -24,11 +33,18 @@ export interface Services {
   ingestor: Ingestor;
   /** one-time code that authorises the first-run wizard; null once the box is set up */
   setup: { code: string | null };
+  /** the one send path (API and submission) */
+  sender: Sender;
+  /** the outbound queue's worker: kick() after queueing or retrying */
+  delivery: DeliveryWorker;
 }
 
 export interface Ports {
   http: number;
   smtp: number;
+  /** submission with STARTTLS (587), and over implicit TLS (465); 0 when disabled */
+  submission: number;
+  submissions: number;
 }
 
 export interface App {
@@ -44,9 +60,12 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
   // unless a test injected an in-memory resolver, which cannot cross into a worker.
   const analyzer = createAnalyzer({ threads: overrides.dns ? 0 : config.ingest.analyzerThreads, resolver: deps.dns, resolverAddress: config.resolver, log: deps.log });
   const ingestor = createIngestor(deps, analyzer);
-  const services: Services = { deps, ingestor, setup: { code: (await isSetUp(deps.db)) ? null : newSetupCode() } };
-  const ports: Ports = { http: 0, smtp: 0 };
+  const delivery = createDeliveryWorker(deps, { transport: createTransport(deps), ingestor, notices: createNotices(deps, ingestor) });
+  const sender = createSender(deps, ingestor, createDkimSigner(deps), { onQueued: () => delivery.kick() });
+  const services: Services = { deps, ingestor, sender, delivery, setup: { code: (await isSetUp(deps.db)) ? null : newSetupCode() } };
+  const ports: Ports = { http: 0, smtp: 0, submission: 0, submissions: 0 };
   let smtp: ReturnType<typeof createInboundServer> | null = null;
+  const submissionServers: SubmissionServer[] = [];
   let httpServer: http.Server | null = null;
 
   return {
@@ -70,6 +89,24 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
         },
       });
       ports.smtp = await smtp.listen(config.smtp.port, config.smtp.host);
+      if (config.submission.enabled) {
+        const throttle = createThrottle(deps.clock); // shared: a guesser gets no more tries by switching ports
+        const handlers = {
+          authenticate: async (username: string, password: string) => {
+            const user = await verifyLogin(deps.readDb, username, password);
+            return user ? { userId: user.id } : null;
+          },
+          allowedSenders: (userId: number) => userAddresses(deps.readDb, userId),
+          submit: sender.submit,
+        };
+        for (const [mode, port] of [['starttls', config.submission.port], ['implicit', config.submission.implicitTlsPort]] as const) {
+          const server = createSubmissionServer({ config, log: deps.log.child({ component: 'submission' }), handlers, tls, mode, throttle, clock: deps.clock });
+          submissionServers.push(server);
+          ports[mode === 'starttls' ? 'submission' : 'submissions'] = await server.listen(port, config.smtp.host);
+        }
+      }
+      await recoverSentCopies(deps, ingestor);
+      await delivery.start();
       const api = createApi(services);
       httpServer = http.createServer(api.callback());
       await new Promise<void>((resolve, reject) => {
@@ -77,12 +114,14 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
         httpServer!.listen(config.http.port, config.http.host, () => resolve());
       });
       ports.http = (httpServer.address() as AddressInfo).port;
-      deps.log.info('listening', { http: ports.http, smtp: ports.smtp, hostname: config.hostname });
+      deps.log.info('listening', { ...ports, hostname: config.hostname });
       return ports;
     },
     async stop() {
       // Reverse order: stop taking mail, finish what was accepted, then close the store.
       await smtp?.close();
+      await Promise.all(submissionServers.map((s) => s.close()));
+      await delivery.stop();
       await new Promise<void>((resolve) => (httpServer ? httpServer.close(() => resolve()) : resolve()));
       httpServer?.closeAllConnections?.();
       await ingestor.drain();

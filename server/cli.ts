@@ -16,6 +16,7 @@ import { importMailbox } from './mail/import-mailbox.js';
 import { detectMailboxFormat } from './mail/mailbox-readers.js';
 import { closeDeps } from './deps.js';
 import { doctorCmd } from './cli/doctor.js';
+import { queueCmd } from './cli/queue.js';
 
 const USAGE = `Usage: caliopen <command> [options]
 
@@ -29,6 +30,8 @@ const USAGE = `Usage: caliopen <command> [options]
   print-config [--describe]               effective configuration, secrets redacted
   doctor [--domain D]                     DNS records to publish and their live check, TLS, ports, disk
   relay set URL [--domain D] | relay list | relay remove D|*
+  queue list [--all] | queue retry ID | queue drop ID
+                                          the outbound queue: what waits, try now, give up
                                           smarthost for outgoing mail (all domains, or one recipient domain)
   help
 
@@ -117,7 +120,7 @@ export async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       domain: { type: 'string' }, admin: { type: 'string' }, 'password-file': { type: 'string' }, lang: { type: 'string' },
-      user: { type: 'string' }, tag: { type: 'string', multiple: true }, describe: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      user: { type: 'string' }, tag: { type: 'string', multiple: true }, describe: { type: 'boolean' }, all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [cmd, ...rest] = positionals;
@@ -143,6 +146,8 @@ export async function main(argv: string[]): Promise<void> {
         return await importCmd(config, rest, values);
       case 'doctor':
         return await withDeps(config, (deps) => doctorCmd(deps, { domain: values.domain }, out));
+      case 'queue':
+        return await withDeps(config, (deps) => queueCmd(deps, rest, { all: values.all }, out));
       case 'relay':
         return await withDeps(config, async (deps) => (await import('./cli/relay.js')).relayCmd(deps, values.domain ? [...rest, '--domain', values.domain] : rest, out));
       default:

@@ -13,6 +13,7 @@ export async function start(): Promise<void> {
   const ports = await app.start();
   const out = process.stdout;
   out.write(`Caliopen is running: web http://localhost:${ports.http}/  SMTP port ${ports.smtp}  data ${config.dataDir}\n`);
+  if (ports.submission) out.write(`Mail clients: submission port ${ports.submission} (STARTTLS), ${ports.submissions} (TLS)\n`);
   if (app.services.setup.code) {
     out.write(`\nFirst run: open http://localhost:${ports.http}/ and enter this one-time setup code: ${app.services.setup.code}\n\n`);
   }

@@ -133,13 +133,19 @@ export interface LoginInput extends ClientInfo {
   password: string;
 }
 
+/** The user whose login (name or address) and password these are; same time spent whether or not the user exists. */
+export async function verifyLogin(db: Db, username: string, password: string): Promise<User | null> {
+  const user = await findUserByLogin(db, username);
+  const ok = await verifyPassword(password, user?.password_hash ?? (await dummyPasswordHash()));
+  return user && ok ? user : null;
+}
+
 /** Checks the password (in constant time whether or not the user exists) and opens a session. */
 export async function login(deps: Deps, throttle: Throttle, input: LoginInput): Promise<{ user: User; session: NewSession }> {
   const key = `${input.ip ?? '?'}\n${input.username.trim().toLowerCase()}`;
   throttle.assertAllowed(key);
-  const user = await findUserByLogin(deps.db, input.username);
-  const ok = await verifyPassword(input.password, user?.password_hash ?? (await dummyPasswordHash()));
-  if (!user || !ok) {
+  const user = await verifyLogin(deps.db, input.username, input.password);
+  if (!user) {
     throttle.fail(key);
     throw new AppError('invalid_credentials', 'wrong username or password');
   }
