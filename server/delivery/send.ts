@@ -90,10 +90,27 @@ function groupByDomain(recipients: Recipient[]): NewOutbound['domains'] {
   return [...map.values()];
 }
 
-/** RFC 6409 §8: the submission server adds Message-ID and Date when the client did not. */
+/** Headers that tell where the writer sits or what software they run: the box never passes them on. */
+const REVEALING = /^(?:x-originating-ip|x-mailer|user-agent|x-user-agent|x-originating-client|x-forwarded-for)$/i;
+
+/**
+ * RFC 6409 §8: the submission server adds Message-ID and Date when the client did not. It also
+ * removes the headers that would leak the writer's IP address or mail client (privacy by default).
+ */
 export function withRequiredHeaders(raw: Buffer, domain: string, now: Date): { raw: Buffer; messageId: string } {
   const headerEnd = headerEndOf(raw);
-  const head = raw.subarray(0, headerEnd).toString('latin1');
+  const lines = raw.subarray(0, headerEnd).toString('latin1').split(/(?<=\n)/);
+  const kept: string[] = [];
+  let dropping = false;
+  for (const line of lines) {
+    if (/^[ \t]/.test(line)) {
+      if (!dropping) kept.push(line);
+      continue;
+    }
+    dropping = REVEALING.test(line.slice(0, line.indexOf(':')).trim());
+    if (!dropping) kept.push(line);
+  }
+  let head = kept.join('');
   const found = /^message-id:[ \t]*<?([^>\r\n]+)>?/im.exec(head);
   const added: string[] = [];
   let messageId = found?.[1]?.trim() ?? '';
@@ -102,15 +119,18 @@ export function withRequiredHeaders(raw: Buffer, domain: string, now: Date): { r
     added.push(`Message-ID: <${messageId}>`);
   }
   if (!/^date:/im.test(head)) added.push(`Date: ${now.toUTCString().replace('GMT', '+0000')}`);
-  if (!added.length) return { raw, messageId };
-  return { raw: Buffer.concat([Buffer.from(added.join('\r\n') + '\r\n', 'latin1'), raw]), messageId };
+  if (added.length) head = added.join('\r\n') + '\r\n' + head;
+  if (kept.length === lines.length && !added.length) return { raw, messageId };
+  return { raw: Buffer.concat([Buffer.from(head, 'latin1'), raw.subarray(headerEnd)]), messageId };
 }
 
+/** Where the header block ends: just after the last header line's line ending (before the blank line). */
 function headerEndOf(raw: Buffer): number {
   const crlf = raw.indexOf('\r\n\r\n');
   const lf = raw.indexOf('\n\n');
-  const ends = [crlf, lf].filter((i) => i >= 0);
-  return ends.length ? Math.min(...ends) : raw.length;
+  if (crlf >= 0 && (lf < 0 || crlf < lf)) return crlf + 2;
+  if (lf >= 0) return lf + 1;
+  return raw.length;
 }
 
 interface SentCopy {
