@@ -24,6 +24,7 @@ import { discussionRoutes } from './routes/discussions.js';
 import { messageRoutes } from './routes/messages.js';
 import { tagRoutes } from './routes/tags.js';
 import { searchRoutes } from './routes/search.js';
+import { draftRoutes } from './routes/drafts.js';
 
 export function createApi(services: Services): Koa<ApiState> {
   const app = new Koa<ApiState>();
@@ -45,6 +46,7 @@ export function createApi(services: Services): Koa<ApiState> {
     messageRoutes(rc),
     tagRoutes(rc),
     searchRoutes(rc),
+    draftRoutes(rc),
   ];
   for (const r of routers) app.use(r.routes());
   app.use(async (ctx) => {

@@ -9,6 +9,9 @@ import type { ApiState } from '../types.js';
 
 const MAX_BODY_BYTES = 1024 * 1024;
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+// Uploads whose body is the file itself: their route reads it, within its own size limit. They are
+// CSRF-safe all the same: being authenticated, they need the X-CSRF-Token header no form can send.
+const RAW_BODY_ROUTES = [/^\/api\/v1\/drafts\/[^/]+\/attachments\/?$/];
 
 async function readLimited(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -24,6 +27,7 @@ async function readLimited(stream: AsyncIterable<Buffer>, limit: number): Promis
 export function jsonBody(): Middleware<ApiState> {
   return async (ctx, next) => {
     if (!WITH_BODY.has(ctx.method) || !ctx.path.startsWith('/api/')) return next();
+    if (ctx.method === 'POST' && RAW_BODY_ROUTES.some((r) => r.test(ctx.path))) return next();
     const raw = await readLimited(ctx.req, MAX_BODY_BYTES);
     if (raw.length === 0) return next();
     if (!ctx.is('application/json')) throw new AppError('bad_request', 'request bodies must be application/json');
