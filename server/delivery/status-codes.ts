@@ -78,17 +78,17 @@ const BAD_ADDRESS = new RegExp(
     String.raw`(does not|doesn't|did not) (exist|have an? .{0,40}account)`,
     String.raw`not (a|an) (valid|known) (user|mailbox|recipient)`,
     String.raw`(user|mailbox|recipient|account) (not|unknown) (found|here|listed|exist)`,
-    String.raw`no mailbox (here|by that name)|mailbox unavailable|recipient address rejected: access denied`,
+    String.raw`no mailbox (here|by that name)|mailbox unavailable|recipient address rejected: access denied|(recipient|user)( name)? is not recognized`,
     String.raw`user ?unknown|unknownuser|recipnotfound|not listed in .*(directory|address book)`,
     String.raw`host (or domain name )?(not found|unknown)|unknown host|domain (not found|does not exist|name not found|is not reachable)|no such domain|unrouteable (mail )?(domain|address)|nxdomain`,
-    String.raw`no mx record|null mx|(does not|doesn't) accept (any )?mail|accepts no mail|no smtp service`,
+    String.raw`no mx record|null mx|(domain|host) (does not|doesn't) accept (any )?mail|accepts no mail|no smtp service`,
     String.raw`(has|have) moved|no longer (valid|available|active|in use|receives?)`,
   ].join('|'),
   'i',
 );
 /** The address exists, or the failure is elsewhere: the sender, the content, the network, a full mailbox. */
 const NOT_ADDRESS =
-  /quota|\bfull\b|over ?limit|too (big|large)|spam|blocked|black ?list|block ?list|reputation|timed? ?out|relay(ing)? (access )?denied|not permitted to relay|try again|temporar|server failure|malformed|sender address|domain of sender/i;
+  /quota|\bfull\b|over ?limit|too (big|large)|spam|blocked|black ?list|block ?list|reputation|policy|from your (network|ip|server)|timed? ?out|relay(ing)? (access )?denied|not permitted to relay|try again|temporar|server failure|malformed|sender address|domain of sender/i;
 
 /**
  * The address itself (or its domain) is bad: sending again will not help. Only for a recipient the
