@@ -24,6 +24,7 @@ import { discussionRoutes } from './routes/discussions.js';
 import { messageRoutes } from './routes/messages.js';
 import { tagRoutes } from './routes/tags.js';
 import { searchRoutes } from './routes/search.js';
+import { queueRoutes } from './routes/queue.js';
 import { draftRoutes } from './routes/drafts.js';
 
 export function createApi(services: Services): Koa<ApiState> {
@@ -46,6 +47,7 @@ export function createApi(services: Services): Koa<ApiState> {
     messageRoutes(rc),
     tagRoutes(rc),
     searchRoutes(rc),
+    queueRoutes(rc),
     draftRoutes(rc),
   ];
   for (const r of routers) app.use(r.routes());

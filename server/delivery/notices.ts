@@ -26,7 +26,7 @@ export function createNotices(deps: Deps, ingestor: Ingestor): DeliveryNotices {
     const [user, original, sentCopy] = await Promise.all([
       getUser(deps.readDb, item.userId),
       deps.blobs.get(item.blobHash),
-      item.messageId === null ? undefined : deps.readDb('messages').where({ id: item.messageId }).first('discussion_id'),
+      deps.readDb('outbound_messages as o').join('messages as m', 'm.id', 'o.message_id').where('o.id', item.outboundId).first('m.discussion_id'),
     ]);
     const now = deps.clock.now();
     const raw = buildDsn({

@@ -18,6 +18,7 @@ import { isValidAddress, domainOf } from '../mail/address-syntax.js';
 import { checkSendRate } from './rate-limit.js';
 import { enqueueOutbound, type NewOutbound } from './queue.js';
 import { createCommitQueue } from '../mail/commit-queue.js';
+import { linkSentCopy } from './sent-pi.js';
 
 export interface DkimSigner {
   sign(raw: Buffer, domain: string): Promise<Buffer>;
@@ -52,10 +53,11 @@ export function createSender(deps: Deps, ingestor: Ingestor, signer: DkimSigner,
         userId: msg.userId, blobHash: blob.hash, headerMessageId: headed.messageId, mailFrom, source: msg.source, now,
         expiresAt: now + cfg.maxAgeHours * 3_600_000, domains,
       });
-      hooks.onQueued();
       const remote = domains.filter((d) => !d.local).flatMap((d) => d.addresses);
       const local = domains.filter((d) => d.local).flatMap((d) => d.addresses);
-      const copy = await storeSentCopy(deps, ingestor, { outboundId, userId: msg.userId, raw: signed, mailFrom, rcptTo: recipients.map((r) => r.address), remote: remote.length > 0, discussionId: msg.discussionId });
+      // the Sent copy first, then the worker: its delivery report then finds the copy to re-score
+      const copy = await storeSentCopy(deps, ingestor, { outboundId, userId: msg.userId, raw: signed, mailFrom, rcptTo: recipients.map((r) => r.address), remote: remote.length > 0, discussionId: msg.discussionId })
+        .finally(() => hooks.onQueued());
       return { outboundId, messageId: copy.messageId, discussionId: copy.discussionId, headerMessageId: headed.messageId, local, queued: remote };
     },
   };
@@ -149,7 +151,7 @@ async function storeSentCopy(deps: Deps, ingestor: Ingestor, c: SentCopy): Promi
     transport: c.remote ? { tls: null, pending: true } : { tls: null, local: true },
     discussionId: c.discussionId, read: true,
   });
-  await deps.db('outbound_messages').where({ id: c.outboundId }).update({ message_id: outcome!.messageId });
+  await linkSentCopy(deps.db, c.outboundId, outcome!.messageId, deps.clock.now().getTime());
   return { messageId: outcome!.messageId, discussionId: outcome!.discussionId };
 }
 

@@ -45,3 +45,21 @@ export async function applyTravel(trx: Knex, messageId: number, travel: TravelIn
   });
   await refreshDiscussionPi(trx, row.discussion_id);
 }
+
+export async function sentCopyOf(db: Knex, outboundId: number): Promise<number | null> {
+  const row = (await db('outbound_messages').where({ id: outboundId }).first('message_id')) as { message_id: number | null } | undefined;
+  return row?.message_id ?? null;
+}
+
+/**
+ * Links the Sent copy to its outbound row, and applies deliveries that finished before the copy was
+ * stored (the worker can be faster than ingest). One transaction on the single writer: no attempt
+ * result can slip between the two.
+ */
+export async function linkSentCopy(db: Knex, outboundId: number, messageId: number, now: number): Promise<void> {
+  await db.transaction(async (trx) => {
+    await trx('outbound_messages').where({ id: outboundId }).update({ message_id: messageId });
+    const done = (await trx('outbound_queue').where({ outbound_id: outboundId }).whereNotNull('tls_json').select('tls_json')) as Array<{ tls_json: string }>;
+    for (const d of done) await applyTravel(trx, messageId, JSON.parse(d.tls_json) as TravelInfo, now);
+  });
+}

@@ -11,7 +11,7 @@ import type { Ingestor } from '../mail/ingest.js';
 import type { RecipientResult, Transport, TravelInfo } from './types.js';
 import { claimDue, recordAttempt, recoverInFlight, type AttemptOutcome, type ClaimedItem, type QueueStatus } from './queue.js';
 import { nextAttemptAt, isDelayNoticeDue } from './schedule.js';
-import { applyTravel } from './sent-pi.js';
+import { applyTravel, sentCopyOf } from './sent-pi.js';
 import { createCommitQueue } from '../mail/commit-queue.js';
 import { resolveRecipients } from '../accounts/users.js';
 
@@ -52,7 +52,11 @@ export function createDeliveryWorker(deps: Deps, o: WorkerOptions): DeliveryWork
     const statuses: QueueStatus[] = [];
     for (const x of outcomes) {
       statuses.push(await recordAttempt(trx, x));
-      if (x.travel && x.item.messageId !== null) await applyTravel(trx, x.item.messageId, x.travel, x.now);
+      if (x.travel) {
+        // read now, not at claim time: the Sent copy may have been stored while this attempt ran
+        const messageId = await sentCopyOf(trx, x.item.outboundId);
+        if (messageId !== null) await applyTravel(trx, messageId, x.travel, x.now);
+      }
     }
     return statuses;
   }, 500);
@@ -130,7 +134,7 @@ export function createDeliveryWorker(deps: Deps, o: WorkerOptions): DeliveryWork
     }
     const row = (await deps.readDb('outbound_queue').where({ status: 'queued' }).min({ at: 'next_attempt_at' }).first()) as { at: number | null } | undefined;
     const wait = row?.at == null ? MAX_SLEEP_MS : Math.max(0, Math.min(MAX_SLEEP_MS, row.at - now()));
-    if (wait === 0) return;
+    if (wait === 0 || stopped) return;
     await new Promise<void>((resolve) => {
       wake = resolve;
       timer = setTimeout(resolve, wait);

@@ -31,14 +31,14 @@ export interface ApiHarness {
   ingest(raw: Buffer, userIds: number[], extra?: { read?: boolean; tags?: string[] }): Promise<number>;
 }
 
-export async function startApi(t: Test, opts: { setUp?: boolean; zones?: Zones } = {}): Promise<ApiHarness> {
+export async function startApi(t: Test, opts: { setUp?: boolean; zones?: Zones; config?: Record<string, unknown> } = {}): Promise<ApiHarness> {
   const dir = tempDir('cal-api-');
   const clock = new FakeClock('2026-03-01T10:00:00Z');
-  const app = await createApp(testConfig(dir), { dns: zoneResolver(opts.zones ?? {}), log: process.env.CALIOPEN_TEST_LOG ? createLogger('debug') : silentLogger, clock });
+  const app = await createApp(testConfig(dir, opts.config), { dns: zoneResolver(opts.zones ?? {}), log: process.env.CALIOPEN_TEST_LOG ? createLogger('debug') : silentLogger, clock });
   const users = { alice: 0, bob: 0 };
   if (opts.setUp !== false) {
     const { db } = app.services.deps;
-    users.alice = (await runSetup(db, clock, { domain: DOMAIN, admin: ALICE.username, password: ALICE.password })).id;
+    users.alice = (await runSetup(db, clock, { domain: DOMAIN, admin: ALICE.username, password: ALICE.password }, app.services.deps.secrets)).id;
     users.bob = (await addUser(db, clock, { username: BOB.username, domain: DOMAIN, password: BOB.password })).id;
     app.services.setup.code = null;
   }

@@ -3,10 +3,7 @@
  * injected 4xx/5xx/dropped connections) and Node smtp-server peers (STARTTLS with certificates
  * from a test CA, AUTH, per-recipient refusals, connection counting).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import net from 'node:net';
-import path from 'node:path';
 import t from 'tap';
 import { generate } from 'selfsigned';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
@@ -14,75 +11,13 @@ import { createTransport, type TransportOptions } from '../../server/delivery/tr
 import { addRelayRoute } from '../../server/delivery/relay-routes.js';
 import { createLogger } from '../../server/log.js';
 import type { DeliveryJob, HttpsFetcher } from '../../server/delivery/types.js';
-import { makeMessage, tempDir, testDeps, type TestDeps } from '../helpers/deps.js';
+import { makeMessage, testDeps, type TestDeps } from '../helpers/deps.js';
+import { startSink, freePort, waitFor } from '../helpers/smtp-sink.js';
 import type { Zones } from '../helpers/dns.js';
 
 const T = { timeout: 30_000 };
 
 type Teardown = { teardown(fn: () => unknown): void };
-
-async function freePort(host = '127.0.0.1'): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, host, resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((resolve) => s.close(resolve));
-  return port;
-}
-
-async function waitForPort(port: number, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const c = net.connect(port, '127.0.0.1', () => (c.destroy(), resolve(true)));
-      c.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > until) throw new Error(`port ${port} never opened`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
-interface Sink {
-  port: number;
-  /** dumped transactions: envelope lines of each */
-  dumps(): Array<{ helo: string; mailFrom: string; rcpt: string[]; text: string }>;
-}
-
-/** smtp-sink as a child process on a free 127.0.0.1 port, dumping each transaction to a file. */
-async function startSink(t: Teardown, flags: string[] = []): Promise<Sink> {
-  const dir = tempDir('cal-sink-');
-  fs.chmodSync(dir, 0o777);
-  const port = await freePort();
-  const asRoot = process.getuid?.() === 0 ? ['-u', 'nobody'] : [];
-  const child: ChildProcess = spawn('/usr/sbin/smtp-sink', [...asRoot, '-d', `${dir}/%H%M%S.`, '-h', 'sink.test', ...flags, `127.0.0.1:${port}`, '64'], { stdio: 'ignore' });
-  t.teardown(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 2000))]);
-      child.kill('SIGKILL');
-    }
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  await waitForPort(port);
-  return {
-    port,
-    dumps: () =>
-      fs.readdirSync(dir).map((f) => {
-        const text = fs.readFileSync(path.join(dir, f), 'utf8');
-        const header = (name: string) => [...text.matchAll(new RegExp(`^${name}: (.*)$`, 'gm'))].map((m) => m[1]!);
-        return { helo: header('X-Helo-Args')[0] ?? '', mailFrom: header('X-Mail-Args')[0] ?? '', rcpt: header('X-Rcpt-Args'), text };
-      }),
-  };
-}
-
-async function waitFor(check: () => boolean, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 interface Peer {
   port: number;
