@@ -24,6 +24,8 @@ import { discussionKey } from './discussions.js';
 import { createTagResolver } from './tags.js';
 import { userAddresses } from '../accounts/users.js';
 import { writeMessages, type PreparedMessage } from './message-writer.js';
+import { parseBounce, type BounceReport } from '../delivery/bounce-parse.js';
+import { findBounced, markBounced, type BounceOrigin } from '../delivery/bounce-link.js';
 
 export interface IngestInput {
   source: IngestSource;
@@ -67,6 +69,9 @@ interface Shared {
   participants: AddressEntry[];
   tokens: string[];
   receivedAt: number;
+  /** a delivery report (bounce), and per user the sent message it is about */
+  bounce: BounceReport | null;
+  bounced: Map<number, BounceOrigin>;
 }
 
 /** A user's addresses change rarely (an admin adds an alias); remembering them for a few seconds saves a query per message. */
@@ -104,6 +109,8 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
       ...analysis,
       participants: addressesOf(analysis.parsed),
       receivedAt: (input.receivedAt ?? deps.clock.now()).getTime(),
+      bounce: input.source === 'sent' ? null : parseBounce(analysis.parsed, input.raw),
+      bounced: new Map(),
     };
   }
 
@@ -116,8 +123,11 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
     ]);
     const own = new Set(ownList);
     const fromUser = s.input.source === 'sent' || (fromAddress !== null && own.has(fromAddress));
+    // a bounce of a message this user sent goes to that message's discussion, and is not spam
+    const bounced = s.bounce && !fromUser ? await findBounced(db, userId, s.bounce) : null;
+    if (bounced) s.bounced.set(userId, bounced);
     // mail from the user, or from another user of this box (authenticated to us), is not scored as spam
-    const spam: SpamVerdict = fromUser || s.input.source === 'local'
+    const spam: SpamVerdict = fromUser || s.input.source === 'local' || bounced
       ? { spamScore: 0, isSpam: false, importance: 0, signals: [] }
       : await scoreSpam(db, userId, {
           parsed: s.parsed, auth: s.auth, history, tokens: s.tokens, userAddresses: ownList,
@@ -139,7 +149,7 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
     const excerpt = excerptOf(text);
     const date = messageDate(s.parsed, s.receivedAt);
     return {
-      userId, hash: s.hash, own, fromUser, participants: s.participants, contacts, dup, key, discussionId: s.input.discussionId, listId,
+      userId, hash: s.hash, own, fromUser, participants: s.participants, contacts, dup, key, discussionId: s.input.discussionId ?? bounced?.discussionId ?? undefined, listId,
       discussionSubject: normalizeSubject(subject), receivedAt: s.receivedAt,
       tagNames: tagNamesFor(s.input.tags ?? [], fromUser, spam, encrypted),
       row: {
@@ -171,6 +181,12 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
       const userIds = [...new Set(input.userIds)];
       const prepared = await Promise.all(userIds.map((userId) => prepareForUser(shared, userId)));
       const outcomes = await Promise.all(prepared.map((p) => queue.submit(p)));
+      for (const o of outcomes) {
+        const origin = shared.bounced.get(o.userId);
+        if (!origin || o.duplicate) continue;
+        // after the commit: the bounce is stored whatever happens here
+        await markBounced(deps.db, origin, shared.bounce!, deps.clock.now()).catch((err) => deps.log.warn('bounced recipients not marked', { err }));
+      }
       for (const o of outcomes) {
         if (!o.duplicate) deps.events.emit('message', { userId: o.userId, messageId: o.messageId, discussionId: o.discussionId });
       }
