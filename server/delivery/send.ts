@@ -14,7 +14,7 @@ import type { Ingestor } from '../mail/ingest.js';
 import type { OutgoingMessage, SendOutcome, Sender } from './types.js';
 import { AppError } from '../errors.js';
 import { classifyRecipient, normalizeAddress, userAddresses } from '../accounts/users.js';
-import { isValidAddress, domainOf } from '../mail/address-syntax.js';
+import { isEmailAddress, domainOf } from '../mail/address-syntax.js';
 import { checkSendRate } from './rate-limit.js';
 import { enqueueOutbound, type NewOutbound } from './queue.js';
 import { createCommitQueue } from '../mail/commit-queue.js';
@@ -73,7 +73,7 @@ async function classify(db: Knex, rcptTo: string[]): Promise<Recipient[]> {
   if (!unique.length) throw new AppError('no_recipients', 'the message has no recipient');
   const out: Recipient[] = [];
   for (const a of unique) {
-    if (!isValidAddress(a)) throw new AppError('invalid_recipient', `not an email address: "${a}"`);
+    if (!isEmailAddress(a)) throw new AppError('invalid_recipient', `not an email address: "${a}"`);
     const kind = await classifyRecipient(db, a);
     if (kind === 'unknown') throw new AppError('invalid_recipient', `there is no mailbox ${a} on this box`);
     out.push({ address: kind === 'local' ? normalizeAddress(a) : a, local: kind === 'local' });
