@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { explainStatus, normalizeStatus, type Lang } from './status-codes.js';
+import { withoutFields } from '../mail/header-lines.js';
 
 export interface DsnRecipient {
   address: string;
@@ -165,16 +166,7 @@ function originalHeaders(original: Buffer): { text: string; messageId: string | 
   const s = original.subarray(0, 256 * 1024).toString('latin1');
   const end = s.search(/\r?\n\r?\n/);
   const head = (end < 0 ? s : s.slice(0, end)).replace(/\r?\n/g, '\n');
-  const kept: string[] = [];
-  let skipping = false;
-  for (const line of head.split('\n')) {
-    if (/^[ \t]/.test(line)) {
-      if (!skipping) kept.push(line);
-      continue;
-    }
-    skipping = /^bcc\s*:/i.test(line);
-    if (!skipping) kept.push(line);
-  }
+  const kept = withoutFields(head.split('\n'), (line) => /^bcc\s*:/i.test(line));
   const text = kept.join(CRLF) + CRLF;
   const messageId = head.match(/^message-id:\s*(<[^>\s]+>)/im)?.[1] ?? null;
   return { text, messageId, global: !/^[\x00-\x7f]*$/.test(text) };

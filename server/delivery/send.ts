@@ -19,6 +19,7 @@ import { checkSendRate } from './rate-limit.js';
 import { enqueueOutbound, type NewOutbound } from './queue.js';
 import { createCommitQueue } from '../mail/commit-queue.js';
 import { linkSentCopy } from './sent-pi.js';
+import { withoutFields } from '../mail/header-lines.js';
 
 export interface DkimSigner {
   sign(raw: Buffer, domain: string): Promise<Buffer>;
@@ -102,16 +103,7 @@ const REVEALING = /^(?:x-originating-ip|x-mailer|user-agent|x-user-agent|x-origi
 export function withRequiredHeaders(raw: Buffer, domain: string, now: Date): { raw: Buffer; messageId: string } {
   const headerEnd = headerEndOf(raw);
   const lines = raw.subarray(0, headerEnd).toString('latin1').split(/(?<=\n)/);
-  const kept: string[] = [];
-  let dropping = false;
-  for (const line of lines) {
-    if (/^[ \t]/.test(line)) {
-      if (!dropping) kept.push(line);
-      continue;
-    }
-    dropping = REVEALING.test(line.slice(0, line.indexOf(':')).trim());
-    if (!dropping) kept.push(line);
-  }
+  const kept = withoutFields(lines, (line) => REVEALING.test(line.slice(0, line.indexOf(':')).trim()));
   let head = kept.join('');
   const found = /^message-id:[ \t]*<?([^>\r\n]+)>?/im.exec(head);
   const added: string[] = [];

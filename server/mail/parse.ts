@@ -4,6 +4,7 @@
  */
 import { simpleParser, type ParsedMail, type AddressObject, type Attachment } from 'mailparser';
 import { sha256 } from '../store/blobs.js';
+import { withoutFields } from './header-lines.js';
 
 export async function parseMessage(raw: Buffer): Promise<ParsedMail> {
   return simpleParser(raw, {
@@ -58,16 +59,7 @@ export function contentHash(raw: Buffer): string {
   const split = s.indexOf('\n\n');
   const head = split >= 0 ? s.slice(0, split) : s;
   const body = split >= 0 ? s.slice(split + 2) : '';
-  const kept: string[] = [];
-  let skipping = false;
-  for (const line of head.split('\n')) {
-    if (/^[ \t]/.test(line)) {
-      if (!skipping) kept.push(line);
-      continue;
-    }
-    skipping = TRACE_HEADERS.test(line);
-    if (!skipping) kept.push(line);
-  }
+  const kept = withoutFields(head.split('\n'), (line) => TRACE_HEADERS.test(line));
   return sha256(kept.join('\n') + '\n\n' + body.replace(/\s+$/, ''));
 }
 

@@ -19,7 +19,7 @@ import {
   SmtpRejection,
   toSmtpServerError,
 } from './replies.js';
-import { LineEndingScanner } from './smuggling.js';
+import { listenOn, readMessage } from './server-io.js';
 
 export interface InboundHandlers {
   /** 'local' = one of our mailboxes; 'unknown' = our domain but no such mailbox; 'foreign' = not our domain */
@@ -188,27 +188,6 @@ export function createInboundServer(opts: InboundServerOptions): InboundServer {
   };
 }
 
-async function readMessage(
-  stream: SMTPServerDataStream,
-  maxBytes: number,
-): Promise<{ raw: Buffer; bareLineEnding: boolean }> {
-  const scanner = new LineEndingScanner();
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let overflow = false;
-  // keep reading to the end even when rejecting: the reply may only follow the final dot
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    scanner.write(chunk);
-    if (overflow || scanner.violation || kept + chunk.length > maxBytes) {
-      overflow ||= kept + chunk.length > maxBytes;
-      continue; // memory stays bounded by SIZE, the rest is only scanned and dropped
-    }
-    chunks.push(chunk);
-    kept += chunk.length;
-  }
-  const bareLineEnding = scanner.end() !== null;
-  return { raw: Buffer.concat(chunks, kept), bareLineEnding };
-}
 
 function envelopeOf(session: SMTPServerSession): Envelope {
   const from = session.envelope.mailFrom;
@@ -220,16 +199,4 @@ function envelopeOf(session: SMTPServerSession): Envelope {
 
 function domainOf(address: string): string {
   return address.slice(address.lastIndexOf('@') + 1).toLowerCase();
-}
-
-function listenOn(server: LimitedSmtpServer, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.server.once('error', onError);
-    server.listen(port, host, () => {
-      server.server.off('error', onError);
-      const address = server.server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
 }

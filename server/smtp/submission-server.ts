@@ -34,7 +34,7 @@ import { isAppError, smtpReplyOf, type SmtpReply } from '../errors.js';
 import type { Logger } from '../log.js';
 import { LimitedSmtpServer, limitOptions } from './limits.js';
 import { REPLY_BARE_LINE_ENDING, REPLY_MESSAGE_TOO_BIG, SmtpRejection, toSmtpServerError } from './replies.js';
-import { LineEndingScanner } from './smuggling.js';
+import { listenOn, readMessage } from './server-io.js';
 
 export interface SubmissionHandlers {
   /** username is a login name or any address of the user; null when unknown or wrong (compare in constant time). */
@@ -238,25 +238,6 @@ function mailboxesOf(value: string): string[] | null {
   return addresses.every((a) => /^[^@\s]+@[^@\s]+$/.test(a)) ? addresses : null;
 }
 
-async function readMessage(
-  stream: SMTPServerDataStream,
-  maxBytes: number,
-): Promise<{ raw: Buffer; bareLineEnding: boolean; overflow: boolean }> {
-  // as in inbound-server.ts: read to the end even when rejecting (the reply may only follow the
-  // final dot), keep at most maxBytes, scan everything for bare CR / LF
-  const scanner = new LineEndingScanner();
-  const chunks: Buffer[] = [];
-  let kept = 0;
-  let overflow = false;
-  for await (const chunk of stream as AsyncIterable<Buffer>) {
-    scanner.write(chunk);
-    overflow ||= kept + chunk.length > maxBytes;
-    if (overflow || scanner.violation) continue;
-    chunks.push(chunk);
-    kept += chunk.length;
-  }
-  return { raw: Buffer.concat(chunks, kept), bareLineEnding: scanner.end() !== null, overflow };
-}
 
 /**
  * smtp-server answers AUTH before STARTTLS with a non-standard 538 and lists AUTH in EHLO on a
@@ -321,16 +302,4 @@ export function createSubmissionServer(opts: SubmissionServerOptions): Submissio
     listen: (port, host) => listenOn(server, port, host),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-function listenOn(server: LimitedSmtpServer, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error) => reject(err);
-    server.server.once('error', onError);
-    server.listen(port, host, () => {
-      server.server.off('error', onError);
-      const address = server.server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
 }
