@@ -57,7 +57,7 @@ export function createSender(deps: Deps, ingestor: Ingestor, signer: DkimSigner,
       const remote = domains.filter((d) => !d.local).flatMap((d) => d.addresses);
       const local = domains.filter((d) => d.local).flatMap((d) => d.addresses);
       // the Sent copy first, then the worker: its delivery report then finds the copy to re-score
-      const copy = await storeSentCopy(deps, ingestor, { outboundId, userId: msg.userId, raw: signed, mailFrom, rcptTo: recipients.map((r) => r.address), remote: remote.length > 0, discussionId: msg.discussionId })
+      const copy = await storeSentCopy(deps, ingestor, { outboundId, userId: msg.userId, raw: signed, stored: blob, mailFrom, rcptTo: recipients.map((r) => r.address), remote: remote.length > 0, discussionId: msg.discussionId })
         .finally(() => hooks.onQueued());
       return { outboundId, messageId: copy.messageId, discussionId: copy.discussionId, headerMessageId: headed.messageId, local, queued: remote };
     },
@@ -131,6 +131,7 @@ interface SentCopy {
   outboundId: number;
   userId: number;
   raw: Buffer;
+  stored?: { hash: string; size: number };
   mailFrom: string;
   rcptTo: string[];
   remote: boolean;
@@ -139,7 +140,7 @@ interface SentCopy {
 
 async function storeSentCopy(deps: Deps, ingestor: Ingestor, c: SentCopy): Promise<{ messageId: number; discussionId: number }> {
   const [outcome] = await ingestor.ingest({
-    source: 'sent', raw: c.raw, userIds: [c.userId], envelope: { mailFrom: c.mailFrom, rcptTo: c.rcptTo },
+    source: 'sent', raw: c.raw, stored: c.stored, userIds: [c.userId], envelope: { mailFrom: c.mailFrom, rcptTo: c.rcptTo },
     transport: c.remote ? { tls: null, pending: true } : { tls: null, local: true },
     discussionId: c.discussionId, read: true,
   });

@@ -34,7 +34,7 @@ export interface WorkerOptions {
   transport: Transport;
   ingestor: Ingestor;
   notices: DeliveryNotices;
-  /** jobs in flight at once (raw messages held in memory) */
+  /** jobs in flight at once (raw messages held in memory); default twice delivery.concurrency */
   maxInFlight?: number;
   claimBatch?: number;
 }
@@ -42,8 +42,10 @@ export interface WorkerOptions {
 const MAX_SLEEP_MS = 60_000;
 
 export function createDeliveryWorker(deps: Deps, o: WorkerOptions): DeliveryWorker {
-  const maxInFlight = o.maxInFlight ?? 256;
-  const claimBatch = o.claimBatch ?? 200;
+  // Claim about what the connections can carry: a claimed row is 'delivering' (and would be sent
+  // again after a crash), so claiming far more than can be in flight only inflates that edge.
+  const maxInFlight = o.maxInFlight ?? deps.config.delivery.concurrency * 2;
+  const claimBatch = o.claimBatch ?? maxInFlight;
   const log = deps.log.child({ component: 'delivery' });
   const cfg = deps.config.delivery;
   const now = () => deps.clock.now().getTime();
@@ -97,7 +99,7 @@ export function createDeliveryWorker(deps: Deps, o: WorkerOptions): DeliveryWork
     const userIds = await resolveRecipients(deps.readDb, item.recipients);
     const known = new Set((await deps.readDb('addresses').whereIn('address', item.recipients).select('address')).map((r: { address: string }) => r.address));
     if (userIds.length) {
-      await o.ingestor.ingest({ source: 'local', raw, userIds, envelope: { mailFrom: item.mailFrom, rcptTo: item.recipients }, transport: { tls: null, local: true }, receivedAt: deps.clock.now() });
+      await o.ingestor.ingest({ source: 'local', raw, stored: { hash: item.blobHash, size: raw.length }, userIds, envelope: { mailFrom: item.mailFrom, rcptTo: item.recipients }, transport: { tls: null, local: true }, receivedAt: deps.clock.now() });
     }
     const recipients = item.recipients.map((address): RecipientResult =>
       known.has(address) || (userIds.length && address.startsWith('postmaster@'))

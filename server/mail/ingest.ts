@@ -40,6 +40,8 @@ export interface IngestInput {
   tags?: string[];
   /** the discussion this message belongs to, when the caller knows it (delivery reports about a sent message) */
   discussionId?: number;
+  /** the raw bytes are already in the blob store (a sent message, delivered locally): not written again */
+  stored?: { hash: string; size: number };
 }
 
 export interface IngestOutcome {
@@ -94,7 +96,7 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
 
   async function prepareShared(input: IngestInput): Promise<Shared> {
     const [blob, analysis] = await Promise.all([
-      deps.blobs.put(input.raw),
+      input.stored ?? deps.blobs.put(input.raw),
       analyzer.analyze(input.raw, {
         source: input.source,
         ip: input.transport?.clientIp,
