@@ -101,29 +101,63 @@ export interface AttemptOutcome {
   delayNotified: boolean;
 }
 
-/** Writes what one attempt learnt; returns the row's new status. Runs inside a group commit. */
+/** Writes what one attempt learnt; returns the row's new status. */
 export async function recordAttempt(trx: Knex, o: AttemptOutcome): Promise<QueueStatus> {
-  const { item, now } = o;
-  for (const r of o.results) {
-    const status = r.status === 'delivered' ? 'delivered' : r.status === 'perm_fail' || o.nextAttemptAt === null ? 'failed' : 'pending';
-    await trx('outbound_recipients')
-      .where({ queue_id: item.queueId, address: r.address, status: 'pending' })
-      .update({ status, code: r.code, response: r.response.slice(0, 1000), updated_at: now });
+  return (await recordAttempts(trx, [o]))[0]!;
+}
+
+const CHUNK = 400;
+function chunks<T>(items: T[], size = CHUNK): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** `UPDATE … FROM (VALUES …)`: many rows changed in one statement (SQLite ≥ 3.33). */
+async function updateFromValues(trx: Knex, sql: (values: string) => string, rows: Knex.Value[][]): Promise<void> {
+  for (const chunk of chunks(rows)) {
+    const tuple = `(${chunk[0]!.map(() => '?').join(', ')})`;
+    await trx.raw(sql(chunk.map(() => tuple).join(', ')), chunk.flat());
   }
-  const pending = o.results.some((r) => r.status === 'temp_fail') && o.nextAttemptAt !== null;
-  const anyDelivered = (await trx('outbound_recipients').where({ queue_id: item.queueId, status: 'delivered' }).first('id')) !== undefined;
-  const status: QueueStatus = pending ? 'queued' : anyDelivered ? 'delivered' : 'failed';
-  const lastError = o.results.find((r) => r.status !== 'delivered');
-  await trx('outbound_queue')
-    .where({ id: item.queueId })
-    .update({
-      status, attempts: item.attempts + 1, last_attempt_at: now,
-      next_attempt_at: pending ? o.nextAttemptAt! : now,
-      last_error: lastError ? `${lastError.code ?? ''} ${lastError.response}`.trim().slice(0, 1000) : null,
-      delay_notified: o.delayNotified,
-      ...(o.travelJson ? { tls_json: o.travelJson } : {}),
-    });
-  return status;
+}
+
+/**
+ * Writes what a batch of attempts learnt (one statement per table, not per message: the delivery
+ * worker records hundreds per group commit); returns each queue row's new status.
+ */
+export async function recordAttempts(trx: Knex, outcomes: AttemptOutcome[]): Promise<QueueStatus[]> {
+  const final = (o: AttemptOutcome, r: RecipientResult) =>
+    r.status === 'delivered' ? 'delivered' : r.status === 'perm_fail' || o.nextAttemptAt === null ? 'failed' : 'pending';
+  await updateFromValues(
+    trx,
+    (values) => `UPDATE outbound_recipients SET status = v.column3, code = v.column4, response = v.column5, updated_at = v.column6
+      FROM (VALUES ${values}) AS v
+      WHERE outbound_recipients.queue_id = v.column1 AND outbound_recipients.address = v.column2 AND outbound_recipients.status = 'pending'`,
+    outcomes.flatMap((o) => o.results.map((r) => [o.item.queueId, r.address, final(o, r), r.code, r.response.slice(0, 1000), o.now])),
+  );
+  const delivered = new Set<number>();
+  for (const ids of chunks(outcomes.map((o) => o.item.queueId))) {
+    const rows = (await trx('outbound_recipients').whereIn('queue_id', ids).andWhere({ status: 'delivered' }).distinct('queue_id')) as Array<{ queue_id: number }>;
+    for (const r of rows) delivered.add(r.queue_id);
+  }
+  const statuses = outcomes.map((o): QueueStatus => {
+    const pending = o.results.some((r) => r.status === 'temp_fail') && o.nextAttemptAt !== null;
+    return pending ? 'queued' : delivered.has(o.item.queueId) ? 'delivered' : 'failed';
+  });
+  await updateFromValues(
+    trx,
+    (values) => `UPDATE outbound_queue SET status = v.column2, attempts = v.column3, last_attempt_at = v.column4, next_attempt_at = v.column5,
+        last_error = v.column6, delay_notified = v.column7, tls_json = coalesce(v.column8, outbound_queue.tls_json)
+      FROM (VALUES ${values}) AS v WHERE outbound_queue.id = v.column1`,
+    outcomes.map((o, i) => {
+      const lastError = o.results.find((r) => r.status !== 'delivered');
+      return [
+        o.item.queueId, statuses[i], o.item.attempts + 1, o.now, statuses[i] === 'queued' ? o.nextAttemptAt : o.now,
+        lastError ? `${lastError.code ?? ''} ${lastError.response}`.trim().slice(0, 1000) : null, o.delayNotified ? 1 : 0, o.travelJson,
+      ];
+    }),
+  );
+  return statuses;
 }
 
 export interface QueueRow {

@@ -25,30 +25,60 @@ export function transportOfTravel(travel: TravelInfo): TransportInfo {
   return { tls: travel.tls, mtaSts: travel.mtaSts, clientHostname: travel.host };
 }
 
-/** Re-scores the Sent copy with what this delivery told; one history row in pi_reports. */
-export async function applyTravel(trx: Knex, messageId: number, travel: TravelInfo, now: number): Promise<void> {
-  const row = (await trx('messages').where({ id: messageId }).first('id', 'user_id', 'discussion_id', 'transport_json', 'signals_json')) as
-    | { id: number; user_id: number; discussion_id: number; transport_json: string | null; signals_json: string | null }
-    | undefined;
-  if (!row) return;
-  const current = row.transport_json ? (JSON.parse(row.transport_json) as TransportInfo) : null;
-  const transport = weakerTransport(current, transportOfTravel(travel));
-  const stored = row.signals_json ? (JSON.parse(row.signals_json) as { privacy: Signal[]; spam: Signal[] }) : { privacy: [], spam: [] };
-  const privacy = [...stored.privacy.filter((s) => weightOf(s.id)?.axis !== 'travel'), ...transportSignals(transport)];
-  const pi = computePi(privacy);
-  await trx('messages').where({ id: messageId }).update({
-    transport_json: JSON.stringify(transport), signals_json: JSON.stringify({ ...stored, privacy }), pi_score: pi.score, pi_letter: pi.letter,
-  });
-  await trx('pi_reports').insert({
-    user_id: row.user_id, object_type: 'message', object_id: messageId, score: pi.score, letter: pi.letter,
-    axes_json: JSON.stringify(pi.axes), reasons_json: JSON.stringify(pi.reasons), computed_at: now,
-  });
-  await refreshDiscussionPi(trx, row.discussion_id);
+interface SentRow {
+  id: number;
+  user_id: number;
+  discussion_id: number;
+  transport_json: string | null;
+  signals_json: string | null;
 }
 
-export async function sentCopyOf(db: Knex, outboundId: number): Promise<number | null> {
-  const row = (await db('outbound_messages').where({ id: outboundId }).first('message_id')) as { message_id: number | null } | undefined;
-  return row?.message_id ?? null;
+/**
+ * Re-scores Sent copies with what their deliveries told (several per message when it went to
+ * several domains: the weakest counts); one history row in pi_reports each. Batched: the worker
+ * calls it for hundreds of deliveries per group commit.
+ */
+export async function applyTravels(trx: Knex, deliveries: Array<{ messageId: number; travel: TravelInfo }>, now: number): Promise<void> {
+  if (!deliveries.length) return;
+  const ids = [...new Set(deliveries.map((d) => d.messageId))];
+  const rows: SentRow[] = [];
+  for (let i = 0; i < ids.length; i += 500) {
+    rows.push(...((await trx('messages').whereIn('id', ids.slice(i, i + 500)).select('id', 'user_id', 'discussion_id', 'transport_json', 'signals_json')) as SentRow[]));
+  }
+  const updates: Knex.Value[][] = [];
+  const reports: Array<Record<string, unknown>> = [];
+  for (const row of rows) {
+    let transport = row.transport_json ? (JSON.parse(row.transport_json) as TransportInfo) : null;
+    for (const d of deliveries) if (d.messageId === row.id) transport = weakerTransport(transport, transportOfTravel(d.travel));
+    const stored = row.signals_json ? (JSON.parse(row.signals_json) as { privacy: Signal[]; spam: Signal[] }) : { privacy: [], spam: [] };
+    const privacy = [...stored.privacy.filter((s) => weightOf(s.id)?.axis !== 'travel'), ...transportSignals(transport!)];
+    const pi = computePi(privacy);
+    updates.push([row.id, JSON.stringify(transport), JSON.stringify({ ...stored, privacy }), pi.score, pi.letter]);
+    reports.push({
+      user_id: row.user_id, object_type: 'message', object_id: row.id, score: pi.score, letter: pi.letter,
+      axes_json: JSON.stringify(pi.axes), reasons_json: JSON.stringify(pi.reasons), computed_at: now,
+    });
+  }
+  for (let i = 0; i < updates.length; i += 400) {
+    const chunk = updates.slice(i, i + 400);
+    await trx.raw(
+      `UPDATE messages SET transport_json = v.column2, signals_json = v.column3, pi_score = v.column4, pi_letter = v.column5
+       FROM (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?)').join(', ')}) AS v WHERE messages.id = v.column1`,
+      chunk.flat(),
+    );
+  }
+  for (let i = 0; i < reports.length; i += 100) await trx('pi_reports').insert(reports.slice(i, i + 100));
+  await refreshDiscussionPi(trx, [...new Set(rows.map((r) => r.discussion_id))]);
+}
+
+/** The Sent copies of these outbound messages, where already stored. */
+export async function sentCopiesOf(db: Knex, outboundIds: number[]): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (let i = 0; i < outboundIds.length; i += 500) {
+    const rows = (await db('outbound_messages').whereIn('id', outboundIds.slice(i, i + 500)).whereNotNull('message_id').select('id', 'message_id')) as Array<{ id: number; message_id: number }>;
+    for (const r of rows) out.set(r.id, r.message_id);
+  }
+  return out;
 }
 
 /**
@@ -60,6 +90,6 @@ export async function linkSentCopy(db: Knex, outboundId: number, messageId: numb
   await db.transaction(async (trx) => {
     await trx('outbound_messages').where({ id: outboundId }).update({ message_id: messageId });
     const done = (await trx('outbound_queue').where({ outbound_id: outboundId }).whereNotNull('tls_json').select('tls_json')) as Array<{ tls_json: string }>;
-    for (const d of done) await applyTravel(trx, messageId, JSON.parse(d.tls_json) as TravelInfo, now);
+    await applyTravels(trx, done.map((d) => ({ messageId, travel: JSON.parse(d.tls_json) as TravelInfo })), now);
   });
 }

@@ -9,9 +9,9 @@
 import type { Deps } from '../deps.js';
 import type { Ingestor } from '../mail/ingest.js';
 import type { RecipientResult, Transport, TravelInfo } from './types.js';
-import { claimDue, recordAttempt, recoverInFlight, type AttemptOutcome, type ClaimedItem, type QueueStatus } from './queue.js';
+import { claimDue, recordAttempts, recoverInFlight, type AttemptOutcome, type ClaimedItem } from './queue.js';
 import { nextAttemptAt, isDelayNoticeDue } from './schedule.js';
-import { applyTravel, sentCopyOf } from './sent-pi.js';
+import { applyTravels, sentCopiesOf } from './sent-pi.js';
 import { createCommitQueue } from '../mail/commit-queue.js';
 import { resolveRecipients } from '../accounts/users.js';
 
@@ -51,14 +51,13 @@ export function createDeliveryWorker(deps: Deps, o: WorkerOptions): DeliveryWork
   const now = () => deps.clock.now().getTime();
   const blobs = blobCache(deps);
   const results = createCommitQueue(deps.db, async (trx, outcomes: Array<AttemptOutcome & { travel: TravelInfo | null }>) => {
-    const statuses: QueueStatus[] = [];
-    for (const x of outcomes) {
-      statuses.push(await recordAttempt(trx, x));
-      if (x.travel) {
-        // read now, not at claim time: the Sent copy may have been stored while this attempt ran
-        const messageId = await sentCopyOf(trx, x.item.outboundId);
-        if (messageId !== null) await applyTravel(trx, messageId, x.travel, x.now);
-      }
+    const statuses = await recordAttempts(trx, outcomes);
+    const travelled = outcomes.filter((x) => x.travel);
+    if (travelled.length) {
+      // read now, not at claim time: the Sent copy may have been stored while the attempt ran
+      const copies = await sentCopiesOf(trx, travelled.map((x) => x.item.outboundId));
+      const deliveries = travelled.flatMap((x) => (copies.has(x.item.outboundId) ? [{ messageId: copies.get(x.item.outboundId)!, travel: x.travel! }] : []));
+      await applyTravels(trx, deliveries, Math.max(...travelled.map((x) => x.now)));
     }
     return statuses;
   }, 500);

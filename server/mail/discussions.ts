@@ -119,9 +119,12 @@ export async function addToDiscussion(trx: Knex, discussionId: number, d: Discus
   );
 }
 
-/** Only the PI of a discussion, after one of its messages was re-scored (a sent message's delivery). */
-export async function refreshDiscussionPi(trx: Knex, discussionId: number): Promise<void> {
-  await trx.raw(`UPDATE discussions SET pi_score = ${RECENT_PI}, pi_letter = ${letterCaseSql(RECENT_PI)} WHERE id = ?`, [discussionId]);
+/** Only the PI of discussions, after some of their messages were re-scored (sent messages' deliveries). */
+export async function refreshDiscussionPi(trx: Knex, discussionIds: number[]): Promise<void> {
+  for (let i = 0; i < discussionIds.length; i += 500) {
+    const ids = discussionIds.slice(i, i + 500);
+    await trx.raw(`UPDATE discussions SET pi_score = ${RECENT_PI}, pi_letter = ${letterCaseSql(RECENT_PI)} WHERE id IN (${ids.map(() => '?').join(', ')})`, ids);
+  }
 }
 
 /**
