@@ -18,6 +18,11 @@ export type ErrorCode =
   | 'discussion_not_found'
   | 'attachment_not_found'
   | 'tag_not_found'
+  | 'tag_exists'
+  | 'system_tag'
+  | 'tab_not_found'
+  | 'no_device'
+  | 'wrong_password'
   | 'user_not_found'
   | 'user_exists'
   | 'domain_not_found'
@@ -56,6 +61,11 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   discussion_not_found: 404,
   attachment_not_found: 404,
   tag_not_found: 404,
+  tag_exists: 409,
+  system_tag: 403,
+  tab_not_found: 404,
+  no_device: 409,
+  wrong_password: 403,
   user_not_found: 404,
   domain_not_found: 404,
   user_exists: 409,
