@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'system_tag'
   | 'tab_not_found'
   | 'no_device'
+  | 'device_not_found'
   | 'wrong_password'
   | 'user_not_found'
   | 'user_exists'
@@ -65,6 +66,7 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   system_tag: 403,
   tab_not_found: 404,
   no_device: 409,
+  device_not_found: 404,
   wrong_password: 403,
   user_not_found: 404,
   domain_not_found: 404,

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-outbound.js';
+import * as m003 from './003-devices.js';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -11,6 +12,7 @@ interface Migration {
 const migrations: Record<string, Migration> = {
   '001-initial': m001,
   '002-outbound': m002,
+  '003-devices': m003,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
