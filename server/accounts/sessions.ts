@@ -3,6 +3,9 @@
  * only its sha256, so a copy of the database does not hand out live sessions. Each session has its
  * own CSRF token, sent back by the web app in a header on every state-changing request.
  * Login failures are throttled per (ip, username) so a password cannot be guessed online.
+ * A session may belong to a device (devices.ts): login binds it when the browser's device cookie
+ * names one of the user's devices; a session without one (an API client, or a browser not named
+ * yet) works the same until the web app names it.
  */
 import crypto from 'node:crypto';
 import type { Deps } from '../deps.js';
@@ -12,6 +15,7 @@ import { AppError } from '../errors.js';
 import { sha256 } from '../store/blobs.js';
 import { findUserByLogin, getUser, type User } from './users.js';
 import { dummyPasswordHash, verifyPassword } from './passwords.js';
+import { findDeviceByToken, touchDevice, type DeviceRow } from './devices.js';
 
 export const SESSION_TTL_MS = 30 * 24 * 3600_000;
 /** last_seen_at is informative: writing it on every request would turn every read into a write. */
@@ -26,6 +30,8 @@ export interface SessionRow {
   created_at: number;
   last_seen_at: number;
   expires_at: number;
+  /** the device this session belongs to; null until the browser is named (or for API clients) */
+  device_id: number | null;
 }
 
 export interface NewSession {
@@ -40,7 +46,7 @@ export interface ClientInfo {
   userAgent: string | null;
 }
 
-export async function createSession(deps: Deps, userId: number, client: ClientInfo): Promise<NewSession> {
+export async function createSession(deps: Deps, userId: number, client: ClientInfo, deviceId: number | null = null): Promise<NewSession> {
   const token = crypto.randomBytes(32).toString('base64url');
   const csrfToken = crypto.randomBytes(32).toString('base64url');
   const now = deps.clock.now().getTime();
@@ -54,12 +60,17 @@ export async function createSession(deps: Deps, userId: number, client: ClientIn
     created_at: now,
     last_seen_at: now,
     expires_at: expiresAt,
+    device_id: deviceId,
   });
   return { token, csrfToken, expiresAt };
 }
 
-/** The live session behind a cookie token, with its user; expired sessions are removed on sight. */
-export async function findSession(deps: Deps, token: string | undefined): Promise<{ session: SessionRow; user: User } | null> {
+/**
+ * The live session behind a cookie token, with its user; expired sessions are removed on sight.
+ * At most once a minute the session's last_seen_at, and its device's last seen time and address
+ * (from client), are written.
+ */
+export async function findSession(deps: Deps, token: string | undefined, client?: ClientInfo): Promise<{ session: SessionRow; user: User } | null> {
   if (!token || token.length > 100) return null;
   const id = sha256(token);
   const session = await deps.db<SessionRow>('sessions').where({ id }).first();
@@ -72,6 +83,7 @@ export async function findSession(deps: Deps, token: string | undefined): Promis
   if (now - session.last_seen_at >= LAST_SEEN_RESOLUTION_MS) {
     await deps.db('sessions').where({ id }).update({ last_seen_at: now });
     session.last_seen_at = now;
+    if (session.device_id) await touchDevice(deps.db, session.device_id, client?.ip ?? null, now);
   }
   const user = await getUser(deps.db, session.user_id).catch(() => null);
   return user ? { session, user } : null;
@@ -131,6 +143,8 @@ export function createThrottle(clock: Clock, max = MAX_FAILURES, windowMs = FAIL
 export interface LoginInput extends ClientInfo {
   username: string;
   password: string;
+  /** the browser's device cookie, if any */
+  deviceToken?: string | null;
 }
 
 /** The user whose login (name or address) and password these are; same time spent whether or not the user exists. */
@@ -140,8 +154,11 @@ export async function verifyLogin(db: Db, username: string, password: string): P
   return user && ok ? user : null;
 }
 
-/** Checks the password (in constant time whether or not the user exists) and opens a session. */
-export async function login(deps: Deps, throttle: Throttle, input: LoginInput): Promise<{ user: User; session: NewSession }> {
+/**
+ * Checks the password (in constant time whether or not the user exists) and opens a session, bound
+ * to the device the browser's cookie names when it is one of this user's (device null otherwise).
+ */
+export async function login(deps: Deps, throttle: Throttle, input: LoginInput): Promise<{ user: User; session: NewSession; device: DeviceRow | null }> {
   const key = `${input.ip ?? '?'}\n${input.username.trim().toLowerCase()}`;
   throttle.assertAllowed(key);
   const user = await verifyLogin(deps.db, input.username, input.password);
@@ -150,5 +167,8 @@ export async function login(deps: Deps, throttle: Throttle, input: LoginInput): 
     throw new AppError('invalid_credentials', 'wrong username or password');
   }
   throttle.reset(key);
-  return { user, session: await createSession(deps, user.id, input) };
+  const device = await findDeviceByToken(deps.db, user.id, input.deviceToken);
+  const session = await createSession(deps, user.id, input, device?.id ?? null);
+  if (device) await touchDevice(deps.db, device.id, input.ip, deps.clock.now().getTime());
+  return { user, session, device };
 }

@@ -15,7 +15,7 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 export function loadSession(services: Services): Middleware<ApiState> {
   return async (ctx, next) => {
     const token = ctx.cookies.get(SESSION_COOKIE);
-    const found = token ? await findSession(services.deps, token) : null;
+    const found = token ? await findSession(services.deps, token, { ip: ctx.ip || null, userAgent: null }) : null;
     if (found && token) ctx.state.auth = { ...found, token };
     await next();
   };
