@@ -122,7 +122,11 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
       await smtp?.close();
       await Promise.all(submissionServers.map((s) => s.close()));
       await delivery.stop();
-      await new Promise<void>((resolve) => (httpServer ? httpServer.close(() => resolve()) : resolve()));
+      const httpClosed = new Promise<void>((resolve) => (httpServer ? httpServer.close(() => resolve()) : resolve()));
+      // close() waits for the responses in progress, and a live event stream (SSE) never ends by
+      // itself: its route ends it on this event (api/routes/events.ts).
+      deps.events.emit('shutdown');
+      await httpClosed;
       httpServer?.closeAllConnections?.();
       await ingestor.drain();
       await closeDeps(deps);

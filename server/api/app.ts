@@ -26,6 +26,10 @@ import { tagRoutes } from './routes/tags.js';
 import { searchRoutes } from './routes/search.js';
 import { queueRoutes } from './routes/queue.js';
 import { draftRoutes } from './routes/drafts.js';
+import { deviceRoutes } from './routes/devices.js';
+import { tabRoutes } from './routes/tabs.js';
+import { eventRoutes } from './routes/events.js';
+import { helpRoutes } from './routes/help.js';
 
 export function createApi(services: Services): Koa<ApiState> {
   const app = new Koa<ApiState>();
@@ -49,6 +53,10 @@ export function createApi(services: Services): Koa<ApiState> {
     searchRoutes(rc),
     queueRoutes(rc),
     draftRoutes(rc),
+    deviceRoutes(rc),
+    tabRoutes(rc),
+    eventRoutes(rc),
+    helpRoutes(),
   ];
   for (const r of routers) app.use(r.routes());
   app.use(async (ctx) => {

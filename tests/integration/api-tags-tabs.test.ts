@@ -148,3 +148,65 @@ t.test('search: tag:NAME for user tags with spaces, accents and quotes', async (
   t.same(await search('tag:"Voyage été 2026'), [carol.first], 'an unclosed quote closes at the end');
   t.same(await search('tag:"Voyage été'), [], 'a name cut short is another name');
 });
+
+/** A browser that logged in and named itself (the devices API): its session is bound to that device. */
+async function onDevice(h: ApiHarness, who: { username: string; password: string }, name: string): Promise<{ client: ApiClient; deviceId: number }> {
+  const client = h.client();
+  await client.login(who.username, who.password);
+  const res = await client.post('/api/v1/devices/current', { name, type: 'laptop' });
+  if (res.status !== 201) throw new Error(`device not registered: ${res.status} ${JSON.stringify(res.body)}`);
+  return { client, deviceId: res.body.device.id };
+}
+
+t.test('saved tabs belong to the device: each lists its own, in its own order', async (t) => {
+  const { h, alice, bob } = await world(t);
+  const laptop = await onDevice(h, ALICE, 'Laptop');
+  const phone = await onDevice(h, ALICE, 'Phone');
+  const tabs = async (c: ApiClient) => ((await c.get('/api/v1/tabs')).body.items as Array<{ title: string; query: string; position: number }>).map((x) => [x.title, x.query, x.position]);
+
+  const noDevice = await alice.get('/api/v1/tabs');
+  t.equal(noDevice.status, 409, 'a session bound to no device keeps no tabs');
+  t.equal(noDevice.body.error.code, 'no_device');
+  t.equal((await alice.post('/api/v1/tabs', { title: 'X', query: 'x' })).body.error.code, 'no_device');
+  t.same(await tabs(laptop.client), [], 'a new device starts with none');
+
+  const family = await laptop.client.post('/api/v1/tabs', { title: ' Family ', query: 'tag:"Famille été"' });
+  t.equal(family.status, 201);
+  t.match(family.body, { title: 'Family', query: 'tag:"Famille été"', position: 0 });
+  const bills = (await laptop.client.post('/api/v1/tabs', { title: 'Bills', query: 'has:attachment from:bank' })).body;
+  const assoc = (await laptop.client.post('/api/v1/tabs', { title: 'Association', query: 'tag:Association is:unread' })).body;
+  t.same(await tabs(laptop.client), [['Family', 'tag:"Famille été"', 0], ['Bills', 'has:attachment from:bank', 1], ['Association', 'tag:Association is:unread', 2]]);
+  t.same(await tabs(phone.client), [], 'the phone has its own (none)');
+  t.equal((await phone.client.post('/api/v1/tabs', { title: 'Family', query: 'tag:Family' })).status, 201);
+  t.same(await tabs(phone.client), [['Family', 'tag:Family', 0]]);
+
+  const moved = await laptop.client.request('PATCH', `/api/v1/tabs/${assoc.id}`, { json: { position: 0, title: 'Asso' } });
+  t.equal(moved.status, 200);
+  t.match(moved.body, { id: assoc.id, title: 'Asso', position: 0 });
+  t.same((await tabs(laptop.client)).map((x) => x[0]), ['Asso', 'Family', 'Bills'], 'moved first, the others shift');
+  await laptop.client.request('PATCH', `/api/v1/tabs/${assoc.id}`, { json: { position: 99 } });
+  t.same((await tabs(laptop.client)).map((x) => [x[0], x[2]]), [['Family', 0], ['Bills', 1], ['Asso', 2]], 'past the end: last');
+  t.equal((await laptop.client.request('DELETE', `/api/v1/tabs/${family.body.id}`)).status, 204);
+  t.same((await tabs(laptop.client)).map((x) => [x[0], x[2]]), [['Bills', 0], ['Asso', 1]], 'positions stay dense');
+
+  for (const [c, who] of [[phone.client, "alice's phone"], [bob, 'bob']] as const) {
+    const patch = await c.request('PATCH', `/api/v1/tabs/${bills.id}`, { json: { title: 'Mine' } });
+    t.ok(patch.status === 404 || patch.status === 409, `${who} cannot rename the laptop's tab`);
+  }
+  const phonePatch = await phone.client.request('PATCH', `/api/v1/tabs/${bills.id}`, { json: { title: 'Mine' } });
+  t.equal(phonePatch.body.error.code, 'tab_not_found', "another device's tab does not exist");
+  t.equal((await phone.client.request('DELETE', `/api/v1/tabs/${bills.id}`)).body.error.code, 'tab_not_found');
+  t.equal((await laptop.client.get('/api/v1/tabs')).body.items.length, 2, 'untouched');
+
+  for (const [body, code] of [[{ title: '', query: 'x' }, 'validation_failed'], [{ title: 'x'.repeat(101), query: 'x' }, 'validation_failed'], [{ title: 'Bad', query: 'pi:abc' }, 'invalid_search'], [{ title: 'Bad', query: 'x', color: 'red' }, 'validation_failed']] as const) {
+    const r = await laptop.client.post('/api/v1/tabs', body);
+    t.equal(r.status, 400, JSON.stringify(body));
+    t.equal(r.body.error.code, code);
+  }
+  t.equal((await laptop.client.request('PATCH', `/api/v1/tabs/${bills.id}`, { json: { position: -1 } })).status, 400);
+
+  const removed = await laptop.client.request('DELETE', `/api/v1/devices/${phone.deviceId}`);
+  t.equal(removed.status, 200);
+  t.equal(Number((await h.app.services.deps.db('saved_tabs').where({ device_id: phone.deviceId }).count({ n: '*' }))[0]!.n), 0, "a removed device's tabs go with it");
+  t.equal((await phone.client.get('/api/v1/tabs')).status, 401, 'and its session ended');
+});

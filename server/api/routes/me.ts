@@ -1,21 +1,43 @@
-/** GET /me: who is logged in, the CSRF token for this session, and the account's PI with reasons. */
+/**
+ * The logged-in user's own account: GET /me (who, the CSRF token of this session, display settings,
+ * the account's PI with reasons), PATCH /me (profile, language, time zone, display settings) and
+ * POST /me/password (ends the user's other sessions).
+ */
+import { z } from 'zod';
 import type { Router } from '@koa/router';
-import { userAddresses } from '../../accounts/users.js';
+import { userAddresses, type User } from '../../accounts/users.js';
 import { computeAccountPi } from '../../accounts/account-pi.js';
+import { changePassword, displaySettings, settingsOf, updateProfile } from '../../accounts/settings.js';
 import { langOf, presentUser } from '../presenters.js';
 import { authOf, type ApiState } from '../types.js';
 import { protectedRouter, type RouteContext } from './context.js';
 
-export function meRoutes({ services }: RouteContext): Router<ApiState> {
+const profileBody = z.strictObject({
+  display_name: z.string().max(200).nullable().optional(),
+  lang: z.enum(['en', 'fr']).optional(),
+  timezone: z.string().min(1).max(64).optional(),
+  settings: displaySettings.partial().optional(),
+});
+const passwordBody = z.strictObject({ current: z.string().min(1).max(1024), next: z.string().max(1024) });
+
+export function meRoutes({ services, throttle }: RouteContext): Router<ApiState> {
   const { deps } = services;
   const router = protectedRouter();
+  const present = async (user: User) => ({ ...presentUser(user, await userAddresses(deps.db, user.id)), settings: settingsOf(user) });
   router.get('/me', async (ctx) => {
     const { user, session } = authOf(ctx);
-    const [addresses, pi] = await Promise.all([
-      userAddresses(deps.db, user.id),
-      computeAccountPi(deps.db, user.id, deps.clock.now().getTime(), langOf(user)),
-    ]);
-    ctx.body = { user: presentUser(user, addresses), csrfToken: session.csrf_token, pi };
+    const [shown, pi] = await Promise.all([present(user), computeAccountPi(deps.db, user.id, deps.clock.now().getTime(), langOf(user))]);
+    ctx.body = { user: shown, csrfToken: session.csrf_token, pi };
+  });
+  router.patch('/me', async (ctx) => {
+    const change = profileBody.parse(ctx.state.body ?? {});
+    ctx.body = { user: await present(await updateProfile(deps, authOf(ctx).user.id, change)) };
+  });
+  router.post('/me/password', async (ctx) => {
+    const input = passwordBody.parse(ctx.state.body ?? {});
+    const { user, session } = authOf(ctx);
+    const { sessionsEnded } = await changePassword(deps, throttle, user.id, session.id, input);
+    ctx.body = { ok: true, sessions_ended: sessionsEnded };
   });
   return router;
 }

@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-outbound.js';
 import * as m003 from './003-devices.js';
+import * as m005 from './005-tabs.js';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -13,6 +14,7 @@ const migrations: Record<string, Migration> = {
   '001-initial': m001,
   '002-outbound': m002,
   '003-devices': m003,
+  '005-tabs': m005,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
