@@ -22,6 +22,8 @@ export interface TimelineQuery {
   limit?: number;
   /** opaque cursor from a previous page's `next` */
   before?: string;
+  /** only these discussions (those held with one contact, contacts/contacts.ts) */
+  discussionIds?: number[];
 }
 
 export interface PiBadge {
@@ -102,6 +104,7 @@ async function pageQuery(db: Knex, userId: number, q: TimelineQuery, limit: numb
   if (q.importanceMax !== undefined) query.where('d.importance', '<=', q.importanceMax);
   if (q.piMin !== undefined) query.where('d.pi_score', '>=', q.piMin);
   if (q.piMax !== undefined) query.where('d.pi_score', '<=', q.piMax);
+  if (q.discussionIds !== undefined) query.whereRaw('d.id IN (SELECT value FROM json_each(?))', [JSON.stringify(q.discussionIds)]);
   if (q.before !== undefined) {
     const c = decodeCursor(q.before);
     query.whereRaw('(d.last_message_at, d.id) < (?, ?)', [c.at, c.id]);
