@@ -24,6 +24,9 @@ export type ErrorCode =
   | 'no_device'
   | 'device_not_found'
   | 'wrong_password'
+  | 'contact_not_found'
+  | 'contact_exists'
+  | 'invalid_vcard'
   | 'user_not_found'
   | 'user_exists'
   | 'domain_not_found'
@@ -68,6 +71,9 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   no_device: 409,
   device_not_found: 404,
   wrong_password: 403,
+  contact_not_found: 404,
+  contact_exists: 409,
+  invalid_vcard: 400,
   user_not_found: 404,
   domain_not_found: 404,
   user_exists: 409,
