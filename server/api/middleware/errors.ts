@@ -11,7 +11,7 @@ import { isAppError } from '../../errors.js';
 import type { ApiState } from '../types.js';
 
 interface ErrorBody {
-  error: { code: string; message: string; fields?: Array<{ path: string; message: string }> };
+  error: { code: string; message: string; fields?: Array<{ path: string; message: string }>; details?: unknown };
 }
 
 function zodFields(err: ZodError): Array<{ path: string; message: string }> {
@@ -19,7 +19,8 @@ function zodFields(err: ZodError): Array<{ path: string; message: string }> {
 }
 
 export function toErrorResponse(err: unknown): { status: number; body: ErrorBody } | null {
-  if (isAppError(err)) return { status: err.status, body: { error: { code: err.code, message: err.message } } };
+  // An AppError's details are facts for the client, such as the contact that already has an address.
+  if (isAppError(err)) return { status: err.status, body: { error: { code: err.code, message: err.message, ...(err.details === undefined ? {} : { details: err.details }) } } };
   if (err instanceof ZodError) {
     const fields = zodFields(err);
     const message = 'invalid input: ' + fields.map((f) => `${f.path} (${f.message})`).join(', ');

@@ -11,7 +11,7 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 // Uploads whose body is the file itself: their route reads it, within its own size limit. They are
 // CSRF-safe all the same: being authenticated, they need the X-CSRF-Token header no form can send.
-const RAW_BODY_ROUTES = [/^\/api\/v1\/drafts\/[^/]+\/attachments\/?$/];
+const RAW_BODY_ROUTES = [/^\/api\/v1\/drafts\/[^/]+\/attachments\/?$/, /^\/api\/v1\/contacts\/import\/?$/];
 
 async function readLimited(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
