@@ -30,6 +30,7 @@ import { deviceRoutes } from './routes/devices.js';
 import { tabRoutes } from './routes/tabs.js';
 import { eventRoutes } from './routes/events.js';
 import { helpRoutes } from './routes/help.js';
+import { contactRoutes } from './routes/contacts.js';
 
 export function createApi(services: Services): Koa<ApiState> {
   const app = new Koa<ApiState>();
@@ -57,6 +58,7 @@ export function createApi(services: Services): Koa<ApiState> {
     tabRoutes(rc),
     eventRoutes(rc),
     helpRoutes(),
+    contactRoutes(rc),
   ];
   for (const r of routers) app.use(r.routes());
   app.use(async (ctx) => {

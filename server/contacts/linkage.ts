@@ -5,6 +5,7 @@
  */
 import type { Knex } from 'knex';
 import type { AddressEntry } from '../mail/parse.js';
+import { foldedKeys } from './names.js';
 
 export interface ContactRef {
   contactId: number;
@@ -49,6 +50,7 @@ async function createSuggestion(trx: Knex.Transaction, userId: number, p: Addres
     user_id: userId,
     display_name: p.name || null,
     status: 'suggested',
+    ...foldedKeys({ display_name: p.name || null }, [p.address], []),
     created_at: at,
     updated_at: at,
   });

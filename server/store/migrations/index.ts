@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import * as m001 from './001-initial.js';
 import * as m002 from './002-outbound.js';
 import * as m003 from './003-devices.js';
+import * as m004 from './004-contacts.js';
 import * as m005 from './005-tabs.js';
 
 interface Migration {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '001-initial': m001,
   '002-outbound': m002,
   '003-devices': m003,
+  '004-contacts': m004,
   '005-tabs': m005,
 };
 
