@@ -1,0 +1,45 @@
+// The JSON API client: same-origin fetch, the session's CSRF token on every state-changing
+// request, errors as ApiError {status, code, message}. A 401 while a session was open means the
+// session ended (logged out elsewhere, device removed, expired): the shell is told once.
+const API = '/api/v1';
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+let csrf = null;
+let sessionEnded = () => {};
+
+/** The token returned by login, setup or GET /me; null once logged out. */
+export function setCsrf(token) {
+  csrf = token;
+}
+
+export function onSessionEnd(callback) {
+  sessionEnded = callback;
+}
+
+export async function api(method, path, { body } = {}) {
+  const headers = {};
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (csrf && UNSAFE.has(method)) headers['X-CSRF-Token'] = csrf;
+  let res;
+  try {
+    res = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+  } catch {
+    throw new ApiError(0, 'network', '');
+  }
+  const data = (res.headers.get('content-type') || '').includes('application/json') ? await res.json() : null;
+  if (res.ok) return data;
+  const err = new ApiError(res.status, data?.error?.code ?? 'other', data?.error?.message ?? String(res.status));
+  if (res.status === 401 && csrf) {
+    csrf = null;
+    sessionEnded(err);
+  }
+  throw err;
+}

@@ -1,0 +1,118 @@
+// The application shell: which phase the browser is in (first run, login, naming this device,
+// logged in) and, once in, which screen the hash route shows inside the layout. It owns the
+// session's state (user, account PI, settings), the language and time zone that follow the user's
+// settings, the keyboard shortcuts (`/` search, `c` compose), and the return to the login screen
+// when the API says the session ended (logged out elsewhere, this device removed).
+import { html, Component } from './html.js';
+import { t, setLanguage, setTimeZone } from './i18n.js';
+import { api, setCsrf, onSessionEnd } from './api.js';
+import { currentRoute, navigate, onRouteChange } from './router.js';
+import { Layout } from './components/layout.js';
+import { SetupScreen } from './screens/setup.js';
+import { LoginScreen } from './screens/login.js';
+import { DeviceNameScreen } from './screens/device-name.js';
+import { TimelineScreen } from './screens/timeline.js';
+import { DevicesScreen } from './screens/devices.js';
+import { HelpScreen } from './screens/help.js';
+import { SoonScreen } from './screens/soon.js';
+
+function typingInto(el) {
+  return !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
+}
+
+export class App extends Component {
+  state = { phase: 'loading', user: null, pi: null, settings: null, route: currentRoute(), notice: null, error: null };
+
+  componentDidMount() {
+    this.offRoute = onRouteChange((route) => this.setState({ route }));
+    onSessionEnd(() => this.toLogin(t('error.unauthorized')));
+    document.addEventListener('keydown', this.onKey);
+    this.start();
+  }
+
+  componentWillUnmount() {
+    this.offRoute();
+    document.removeEventListener('keydown', this.onKey);
+  }
+
+  async start() {
+    try {
+      const me = await api('GET', '/me');
+      setCsrf(me.csrfToken);
+      return await this.enter(me);
+    } catch (err) {
+      if (err.status !== 401) return this.setState({ phase: 'login', notice: null, error: err });
+    }
+    const { needed } = await api('GET', '/setup').catch(() => ({ needed: false }));
+    this.setState({ phase: needed ? 'setup' : 'login' });
+  }
+
+  /** A session is open (me = GET /me): the user's language and zone, then this device or its naming. */
+  async enter(me) {
+    await this.applyUser(me.user);
+    const { device } = await api('GET', '/devices/current');
+    this.setState({ phase: device ? 'in' : 'device', user: me.user, pi: me.pi ?? null, settings: me.user.settings ?? null, notice: null });
+  }
+
+  async applyUser(user) {
+    setTimeZone(user.timezone);
+    await setLanguage(user.lang);
+  }
+
+  /** After login or setup: straight in when the server recognised this device. */
+  onAuthenticated = async (res) => {
+    setCsrf(res.csrfToken);
+    await this.applyUser(res.user);
+    if (res.needsDevice === false) return this.refreshMe('in');
+    this.setState({ phase: 'device', user: res.user });
+  };
+
+  onDeviceNamed = () => this.refreshMe('in');
+
+  async refreshMe(phase) {
+    const me = await api('GET', '/me');
+    this.setState({ phase, user: me.user, pi: me.pi ?? null, settings: me.user.settings ?? null, notice: null });
+    if (phase === 'in' && !location.hash) navigate('/timeline');
+  }
+
+  toLogin(notice = null) {
+    setCsrf(null);
+    this.setState({ phase: 'login', user: null, pi: null, settings: null, notice });
+  }
+
+  logout = async () => {
+    await api('POST', '/auth/logout').catch(() => {});
+    this.toLogin();
+  };
+
+  onKey = (e) => {
+    if (this.state.phase !== 'in' || this.state.settings?.keyboard_shortcuts === false) return;
+    if (e.ctrlKey || e.metaKey || e.altKey || typingInto(e.target)) return;
+    if (e.key === '/') {
+      e.preventDefault();
+      document.getElementById('search')?.focus();
+    } else if (e.key === 'c') {
+      navigate('/compose');
+    }
+  };
+
+  renderScreen(route) {
+    switch (route.name) {
+      case 'timeline': return html`<${TimelineScreen} />`;
+      case 'devices': return html`<${DevicesScreen} onRemovedCurrent=${() => this.toLogin(t('devices.removed_current'))} />`;
+      case 'help': return html`<${HelpScreen} />`;
+      default: return html`<${SoonScreen} key=${route.name} />`;
+    }
+  }
+
+  render() {
+    const { phase, user, pi, route, notice, error } = this.state;
+    switch (phase) {
+      case 'setup': return html`<div class="gate"><${SetupScreen} onDone=${this.onAuthenticated} /></div>`;
+      case 'login': return html`<div class="gate"><${LoginScreen} notice=${notice} error=${error} onDone=${this.onAuthenticated} /></div>`;
+      case 'device': return html`<div class="gate"><${DeviceNameScreen} onDone=${this.onDeviceNamed} /></div>`;
+      case 'in': return html`<${Layout} user=${user} pi=${pi} route=${route} onLogout=${this.logout}>${this.renderScreen(route)}<//>`;
+      default: return html`<p class="loading">${t('loading')}</p>`;
+    }
+  }
+}
