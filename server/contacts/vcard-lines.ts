@@ -56,7 +56,9 @@ function isQuotedPrintable(line: string): boolean {
 export function unfold(text: string): Array<{ lineNo: number; text: string }> {
   const out: Array<{ lineNo: number; text: string }> = [];
   let qpOpen = false;
-  text.split(/\r\n|\r|\n/).forEach((line, i) => {
+  // CRLF files may hold a bare CR inside a value (Thunderbird writes one); only CR-only files break on CR
+  const lines = text.includes('\r\n') || text.includes('\n') ? text.split(/\r?\n/) : text.split('\r');
+  lines.forEach((line, i) => {
     const last = out[out.length - 1];
     if (qpOpen && last) last.text = last.text.slice(0, -1) + line;
     else if ((line[0] === ' ' || line[0] === '\t') && last) last.text += line.slice(1);
@@ -126,9 +128,21 @@ function qpDecode(s: string): Buffer {
   return Buffer.from(bytes);
 }
 
+// Windows-1252 0x80–0x9F (WHATWG Encoding); Node's TextDecoder reads these bytes as C1 controls instead.
+const CP1252_HIGH = '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f'
+  + '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+const LATIN1_LABELS = new Set(['windows-1252', 'cp1252', 'iso-8859-1', 'iso8859-1', 'latin1', 'l1', 'us-ascii', 'ascii', 'x-cp1252']);
+
+function decodeCp1252(bytes: Buffer): string {
+  let out = '';
+  for (const b of bytes) out += b >= 0x80 && b < 0xa0 ? CP1252_HIGH[b - 0x80] : String.fromCharCode(b);
+  return out;
+}
+
 /** Bytes in a charset; bytes that are not valid UTF-8 are read as Windows-1252 (what old exporters wrote). */
 function decodeBytes(bytes: Buffer, charset: string): string {
   let label = charset.trim().toLowerCase() || 'utf-8';
+  if (LATIN1_LABELS.has(label)) return decodeCp1252(bytes); // as browsers do: ISO-8859-1 labels mean Windows-1252
   try {
     new TextDecoder(label);
   } catch {
@@ -137,7 +151,7 @@ function decodeBytes(bytes: Buffer, charset: string): string {
   try {
     return new TextDecoder(label, { fatal: true }).decode(bytes);
   } catch {
-    return new TextDecoder(label === 'utf-8' ? 'windows-1252' : label).decode(bytes);
+    return label === 'utf-8' ? decodeCp1252(bytes) : new TextDecoder(label).decode(bytes);
   }
 }
 
