@@ -83,11 +83,10 @@ export async function down(db: Knex): Promise<void> {
   for (const t of ['contact_tags', 'contact_organisations', 'contact_addresses', 'contact_phones']) await db.schema.dropTableIfExists(t);
   await db.raw('DROP INDEX IF EXISTS contacts_user_sort');
   await db.raw('DROP INDEX IF EXISTS contacts_user_uid');
-  await db.schema.alterTable('contact_emails', (t) => {
-    t.dropColumn('type');
-    t.dropColumn('is_preferred');
-  });
-  await db.schema.alterTable('contacts', (t) => {
-    for (const c of ['uid', 'given_name', 'family_name', 'additional_names', 'name_prefix', 'name_suffix', 'sort_name', 'search_text', 'pi_score', 'pi_letter', 'pi_computed_at']) t.dropColumn(c);
-  });
+  // SQLite's own DROP COLUMN (3.35+): knex would rebuild the tables, and dropping the old contacts
+  // table with foreign keys on deletes every contact_emails row through ON DELETE CASCADE.
+  for (const c of ['type', 'is_preferred']) await db.raw(`ALTER TABLE contact_emails DROP COLUMN ${c}`);
+  for (const c of ['uid', 'given_name', 'family_name', 'additional_names', 'name_prefix', 'name_suffix', 'sort_name', 'search_text', 'pi_score', 'pi_letter', 'pi_computed_at']) {
+    await db.raw(`ALTER TABLE contacts DROP COLUMN ${c}`);
+  }
 }
