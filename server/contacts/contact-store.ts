@@ -128,11 +128,20 @@ export async function writeCard(trx: Knex, userId: number, contactId: number, pa
   await trx('contacts').where({ id: contactId, user_id: userId }).update({ ...scalars, ...keys });
 }
 
-/** A new contact with these fields; the caller has checked that its addresses are free. */
+/** A new contact with these fields, in one insert per table (imports add thousands); the caller has checked that its addresses are free. */
 export async function insertContact(trx: Knex, userId: number, fields: CardPatch, status: ContactRow['status'], uid: string | null, now: number): Promise<number> {
-  const [id] = await trx('contacts').insert({ user_id: userId, status, uid, created_at: now, updated_at: now });
-  await writeCard(trx, userId, Number(id), fields, now);
-  return Number(id);
+  const emails = fields.emails ?? [];
+  const phones = fields.phones ?? [];
+  const organisations = fields.organisations ?? [];
+  const names = Object.fromEntries(NAME_FIELDS.map((f) => [f, fields[f] ?? null]));
+  const keys = foldedKeys(names, emails.map((e) => e.address), organisations, phones.map((p) => p.number));
+  const [raw] = await trx('contacts').insert({ user_id: userId, status, uid, ...names, notes: fields.notes ?? null, ...keys, created_at: now, updated_at: now });
+  const id = Number(raw);
+  if (emails.length) await trx('contact_emails').insert(emails.map((e) => ({ contact_id: id, user_id: userId, address: e.address, type: e.type, is_preferred: e.preferred })));
+  for (const [table, rows] of [['contact_phones', phones], ['contact_addresses', fields.addresses ?? []], ['contact_organisations', organisations]] as const) {
+    if (rows.length) await trx(table).insert(rows.map((r) => ({ ...r, contact_id: id })));
+  }
+  return id;
 }
 
 /** Adds and removes tags on a contact (ids of the user's tags). */

@@ -98,10 +98,20 @@ async function matches(trx: Knex, userId: number, inc: Incoming): Promise<number
   return [...ids];
 }
 
-async function importOne(trx: Knex, userId: number, inc: Incoming, now: number): Promise<'created' | 'updated' | 'skipped'> {
+/** Tag ids by name for one import: a file of thousands of cards names the same few groups again and again. */
+type TagCache = Map<string, number>;
+
+async function tagIdsCached(trx: Knex, userId: number, names: string[], now: number, cache: TagCache): Promise<number[]> {
+  const missing = names.filter((n) => !cache.has(n));
+  const ids = await tagIds(trx, userId, missing, now);
+  missing.forEach((n, i) => cache.set(n, ids[i]!));
+  return [...new Set(names.map((n) => cache.get(n)!))];
+}
+
+async function importOne(trx: Knex, userId: number, inc: Incoming, now: number, cache: TagCache): Promise<'created' | 'updated' | 'skipped'> {
   const found = await matches(trx, userId, inc);
   if (found.length > 1) throw new AppError('contact_exists', `its addresses belong to ${found.length} different contacts (${found.join(', ')})`);
-  const tags = await tagIds(trx, userId, inc.tags, now);
+  const tags = await tagIdsCached(trx, userId, inc.tags, now, cache);
   if (!found.length) {
     const id = await insertContact(trx, userId, inc.fields, 'known', inc.uid ?? `urn:uuid:${randomUUID()}`, now);
     await changeContactTagIds(trx, id, tags, []);
@@ -122,6 +132,7 @@ export async function importVCards(db: Knex, userId: number, body: Buffer, opts:
   if (!cards.length) throw new AppError('invalid_vcard', 'no vCard found: the file has no BEGIN:VCARD … END:VCARD');
   const own = new Set(await userAddresses(db, userId));
   const report: ImportReport = { created: 0, updated: 0, skipped: 0, errors: [], warnings: [] };
+  const tags: TagCache = new Map();
   for (let i = 0; i < cards.length; i += BATCH) {
     await db.transaction(async (trx) => {
       for (const entry of cards.slice(i, i + BATCH)) {
@@ -133,10 +144,11 @@ export async function importVCards(db: Knex, userId: number, body: Buffer, opts:
         try {
           const inc = fromVCard(entry.card, own, (m) => warnings.push(m));
           if (isEmpty(inc.fields)) throw new AppError('invalid_vcard', 'the card has no name, email, phone, address, organisation or note');
-          report[await trx.transaction((sp) => importOne(sp, userId, inc, opts.now))]++;
+          report[await trx.transaction((sp) => importOne(sp, userId, inc, opts.now, tags))]++;
           for (const message of warnings) report.warnings.push({ index: entry.index, message });
         } catch (err) {
           if (!isAppError(err)) throw err;
+          tags.clear(); // a tag this card created went with its rolled-back savepoint
           report.errors.push({ index: entry.index, message: err.message });
         }
       }
