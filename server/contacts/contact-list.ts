@@ -94,15 +94,15 @@ async function pageDetails(db: Knex, ids: number[]) {
     db('contact_tags as ct').join('tags as t', 't.id', 'ct.tag_id').whereRaw('ct.contact_id IN (SELECT value FROM json_each(?))', [list]).orderBy('t.name').select('ct.contact_id', 't.name'),
     db('contact_phones').whereRaw('contact_id IN (SELECT value FROM json_each(?))', [list]).orderBy('id').select('contact_id', 'number'),
   ]);
-  const collect = (rows: Array<{ contact_id: number }>, pick: (r: any) => string | null) => {
+  const collect = (rows: Array<{ contact_id: number }>, key: string) => {
     const out = new Map<number, string[]>();
-    for (const r of rows) {
-      const v = pick(r);
+    for (const r of rows as Array<{ contact_id: number } & Record<string, string | null>>) {
+      const v = r[key];
       if (v) out.set(r.contact_id, [...(out.get(r.contact_id) ?? []), v]);
     }
     return out;
   };
-  return { emails: collect(emails, (r) => r.address), orgs: collect(orgs, (r) => r.name), tags: collect(tags, (r) => r.name), phones: collect(phones, (r) => r.number) };
+  return { emails: collect(emails, 'address'), orgs: collect(orgs, 'name'), tags: collect(tags, 'name'), phones: collect(phones, 'number') };
 }
 
 export async function listContacts(db: Knex, userId: number, q: ContactListQuery, now: number): Promise<{ items: ContactListItem[]; next: string | null }> {
