@@ -5,10 +5,11 @@ const API = '/api/v1';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export class ApiError extends Error {
-  constructor(status, code, message) {
+  constructor(status, code, message, details = null) {
     super(message);
     this.status = status;
     this.code = code;
+    this.details = details;
   }
 }
 
@@ -24,19 +25,21 @@ export function onSessionEnd(callback) {
   sessionEnded = callback;
 }
 
-export async function api(method, path, { body } = {}) {
+/** body is sent as JSON; raw (a File or Blob, e.g. a vCard import) is sent as is with rawType. */
+export async function api(method, path, { body, raw, rawType } = {}) {
   const headers = {};
   if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (raw !== undefined) headers['Content-Type'] = rawType || raw.type || 'application/octet-stream';
   if (csrf && UNSAFE.has(method)) headers['X-CSRF-Token'] = csrf;
   let res;
   try {
-    res = await fetch(API + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body), credentials: 'same-origin' });
+    res = await fetch(API + path, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)), credentials: 'same-origin' });
   } catch {
     throw new ApiError(0, 'network', '');
   }
   const data = (res.headers.get('content-type') || '').includes('application/json') ? await res.json() : null;
   if (res.ok) return data;
-  const err = new ApiError(res.status, data?.error?.code ?? 'other', data?.error?.message ?? String(res.status));
+  const err = new ApiError(res.status, data?.error?.code ?? 'other', data?.error?.message ?? String(res.status), data?.error?.details ?? null);
   if (res.status === 401 && csrf) {
     csrf = null;
     sessionEnded(err);
