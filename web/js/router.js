@@ -6,6 +6,7 @@ const ROUTES = [
   ['compose', /^\/compose$/],
   ['search', /^\/search$/],
   ['contacts', /^\/contacts$/],
+  ['contact', /^\/contacts\/(\d+)$/],
   ['settings', /^\/settings$/],
   ['devices', /^\/devices$/],
   ['help', /^\/help$/],

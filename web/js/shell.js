@@ -14,6 +14,8 @@ import { DeviceNameScreen } from './screens/device-name.js';
 import { TimelineScreen } from './screens/timeline.js';
 import { DevicesScreen } from './screens/devices.js';
 import { HelpScreen } from './screens/help.js';
+import { ContactsScreen } from './screens/contacts.js';
+import { ContactScreen } from './screens/contact.js';
 import { SoonScreen } from './screens/soon.js';
 
 function typingInto(el) {
@@ -101,6 +103,8 @@ export class App extends Component {
       case 'timeline': return html`<${TimelineScreen} />`;
       case 'devices': return html`<${DevicesScreen} onRemovedCurrent=${() => this.toLogin(t('devices.removed_current'))} />`;
       case 'help': return html`<${HelpScreen} />`;
+      case 'contacts': return html`<${ContactsScreen} />`;
+      case 'contact': return html`<${ContactScreen} id=${route.id} />`;
       default: return html`<${SoonScreen} key=${route.name} />`;
     }
   }

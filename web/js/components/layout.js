@@ -40,7 +40,7 @@ export function Layout({ user, pi, route, onLogout, children }) {
       </div>
     </header>
     <nav class="nav" aria-label=${t('nav.label')}>
-      ${NAV.map(([name, href, key]) => html`<a href=${href} class=${route.name === name ? 'active' : ''} aria-current=${route.name === name ? 'page' : undefined}>${t(key)}</a>`)}
+      ${NAV.map(([name, href, key]) => html`<a href=${href} class=${route.name === name || (name === 'contacts' && route.name === 'contact') ? 'active' : ''} aria-current=${route.name === name ? 'page' : undefined}>${t(key)}</a>`)}
       <span class="nav-soon">
         <${ComingSoon} label=${t('nav.calendar')} />
         <${ComingSoon} label=${t('nav.files')} />
