@@ -127,13 +127,13 @@ export class ContactsScreen extends Component {
           <button type="submit">${t('contacts.search_go')}</button>
         </form>
         <label class="inline-field"><span>${t('contacts.status')}</span>
-          <select value=${status} onChange=${(e) => this.filter('status', e.currentTarget.value)}>
+          <select value=${status} aria-label=${t('contacts.status')} onChange=${(e) => this.filter('status', e.currentTarget.value)}>
             <option value="" selected=${status === ''}>${t('contacts.status_all')}</option>
             <option value="known" selected=${status === 'known'}>${t('contacts.status_known')}</option>
             <option value="suggested" selected=${status === 'suggested'}>${t('contacts.status_suggested')}</option>
           </select></label>
         <label class="inline-field"><span>${t('contacts.group')}</span>
-          <select value=${tag} onChange=${(e) => this.filter('tag', e.currentTarget.value)}>
+          <select value=${tag} aria-label=${t('contacts.group')} onChange=${(e) => this.filter('tag', e.currentTarget.value)}>
             <option value="" selected=${tag === ''}>${t('contacts.group_all')}</option>
             ${tags.map((g) => html`<option value=${g.name} selected=${tag === g.name}>${g.name}</option>`)}
           </select></label>
@@ -144,7 +144,7 @@ export class ContactsScreen extends Component {
         <span class="export">
           <a class="button-link" href=${`/api/v1/contacts/export.vcf?version=${version}`} download="contacts.vcf">${t('contacts.export')}</a>
           <label class="inline-field"><span>${t('contacts.vcard_version')}</span>
-            <select value=${version} onChange=${(e) => this.setState({ version: e.currentTarget.value })}>
+            <select value=${version} aria-label=${t('contacts.vcard_version')} onChange=${(e) => this.setState({ version: e.currentTarget.value })}>
               <option value="4.0" selected=${version === '4.0'}>4.0</option>
               <option value="3.0" selected=${version === '3.0'}>3.0</option>
             </select></label>
