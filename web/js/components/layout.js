@@ -5,10 +5,12 @@ import { html } from '../html.js';
 import { t } from '../i18n.js';
 import { navigate } from '../router.js';
 import { PiBadge } from './pi-badge.js';
+import { TabsBar } from './tabs-bar.js';
 
 const NAV = [
   ['timeline', '#/timeline', 'nav.timeline'],
   ['contacts', '#/contacts', 'nav.contacts'],
+  ['tags', '#/tags', 'nav.tags'],
   ['devices', '#/devices', 'nav.devices'],
   ['settings', '#/settings', 'nav.settings'],
   ['help', '#/help', 'nav.help'],
@@ -46,6 +48,7 @@ export function Layout({ user, pi, route, onLogout, children }) {
         <${ComingSoon} label=${t('nav.files')} />
       </span>
     </nav>
+    <${TabsBar} route=${route} />
     <main class="content">${children}</main>
   </div>`;
 }
