@@ -9,7 +9,8 @@ const ROUTES = [
   ['contact', /^\/contacts\/(\d+)$/],
   ['settings', /^\/settings$/],
   ['devices', /^\/devices$/],
-  ['help', /^\/help$/],
+  ['help', /^\/help(?:\/([\w.-]+))?$/],
+  ['tags', /^\/tags$/],
 ];
 
 /** "#/discussions/12?x=1" → {name: 'discussion', id: '12', query: URLSearchParams}; unknown → timeline. */

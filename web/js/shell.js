@@ -4,7 +4,7 @@
 // settings, the keyboard shortcuts (`/` search, `c` compose), and the return to the login screen
 // when the API says the session ended (logged out elsewhere, this device removed).
 import { html, Component } from './html.js';
-import { t, setLanguage, setTimeZone } from './i18n.js';
+import { t, setLanguage, setTimeZone, currentLang } from './i18n.js';
 import { api, setCsrf, onSessionEnd } from './api.js';
 import { currentRoute, navigate, onRouteChange } from './router.js';
 import { Layout } from './components/layout.js';
@@ -17,6 +17,9 @@ import { HelpScreen } from './screens/help.js';
 import { ContactsScreen } from './screens/contacts.js';
 import { ContactScreen } from './screens/contact.js';
 import { SoonScreen } from './screens/soon.js';
+import { SettingsScreen } from './screens/settings.js';
+import { TagsScreen } from './screens/tags.js';
+import { SearchScreen } from './screens/search.js';
 
 function typingInto(el) {
   return !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
@@ -71,6 +74,12 @@ export class App extends Component {
 
   onDeviceNamed = () => this.refreshMe('in');
 
+  /** The settings screen changed the user (PATCH /me): its language and zone apply at once. */
+  onUser = async (user) => {
+    await this.applyUser(user);
+    this.setState({ user, settings: user.settings ?? null });
+  };
+
   async refreshMe(phase) {
     const me = await api('GET', '/me');
     this.setState({ phase, user: me.user, pi: me.pi ?? null, settings: me.user.settings ?? null, notice: null });
@@ -102,7 +111,10 @@ export class App extends Component {
     switch (route.name) {
       case 'timeline': return html`<${TimelineScreen} />`;
       case 'devices': return html`<${DevicesScreen} onRemovedCurrent=${() => this.toLogin(t('devices.removed_current'))} />`;
-      case 'help': return html`<${HelpScreen} />`;
+      case 'help': return html`<${HelpScreen} key=${currentLang()} signal=${route.id} />`;
+      case 'settings': return html`<${SettingsScreen} user=${this.state.user} pi=${this.state.pi} onUser=${this.onUser} />`;
+      case 'tags': return html`<${TagsScreen} />`;
+      case 'search': return html`<${SearchScreen} q=${route.query.get('q') ?? ''} />`;
       case 'contacts': return html`<${ContactsScreen} />`;
       case 'contact': return html`<${ContactScreen} id=${route.id} />`;
       default: return html`<${SoonScreen} key=${route.name} />`;
