@@ -3,7 +3,8 @@
 const ROUTES = [
   ['timeline', /^\/(?:timeline)?$/],
   ['discussion', /^\/discussions\/(\d+)$/],
-  ['compose', /^\/compose$/],
+  ['compose', /^\/compose(?:\/(\d+))?$/],
+  ['drafts', /^\/drafts$/],
   ['search', /^\/search$/],
   ['contacts', /^\/contacts$/],
   ['contact', /^\/contacts\/(\d+)$/],

@@ -17,6 +17,8 @@ import { HelpScreen } from './screens/help.js';
 import { ContactsScreen } from './screens/contacts.js';
 import { ContactScreen } from './screens/contact.js';
 import { SoonScreen } from './screens/soon.js';
+import { DiscussionScreen } from './screens/discussion.js';
+import { ComposeScreen, DraftsScreen } from './screens/compose.js';
 import { SettingsScreen } from './screens/settings.js';
 import { TagsScreen } from './screens/tags.js';
 import { SearchScreen } from './screens/search.js';
@@ -110,6 +112,9 @@ export class App extends Component {
   renderScreen(route) {
     switch (route.name) {
       case 'timeline': return html`<${TimelineScreen} />`;
+      case 'discussion': return html`<${DiscussionScreen} key=${route.id} id=${route.id} reply=${route.query.get('reply') === '1'} />`;
+      case 'compose': return html`<${ComposeScreen} key=${route.id ?? 'new'} draftId=${route.id} />`;
+      case 'drafts': return html`<${DraftsScreen} />`;
       case 'devices': return html`<${DevicesScreen} onRemovedCurrent=${() => this.toLogin(t('devices.removed_current'))} />`;
       case 'help': return html`<${HelpScreen} key=${currentLang()} signal=${route.id} />`;
       case 'settings': return html`<${SettingsScreen} user=${this.state.user} pi=${this.state.pi} onUser=${this.onUser} />`;

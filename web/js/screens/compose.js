@@ -1,0 +1,216 @@
+// Compose (#/compose, #/compose/:draftId) and the drafts list (#/drafts). A new message becomes a
+// draft at its first change (POST /drafts) and every later change is autosaved about a second
+// after typing stops (PATCH /drafts/:id, only the fields that changed); attachments are uploaded
+// to the draft as they are picked. Sending saves what is pending first, then says what happened:
+// delivered locally, queued, and later delivered or failed with the reason (SendStatus).
+import { html, Component } from '../html.js';
+import { t, formatDate } from '../i18n.js';
+import { api, ApiError } from '../api.js';
+import { navigate } from '../router.js';
+import { ErrorNote } from '../components/field.js';
+import { RecipientsInput } from '../components/recipients-input.js';
+import { SendStatus } from '../components/send-status.js';
+
+const AUTOSAVE_MS = 1000;
+const FIELDS = ['from', 'to', 'cc', 'bcc', 'subject', 'body'];
+
+const asText = (m) => (typeof m === 'string' ? m : m.name ? `${m.name} <${m.address}>` : m.address);
+
+export class ComposeScreen extends Component {
+  state = { draft: null, identities: [], error: null, saving: 'idle', sending: false, sent: null, showCc: false };
+  dirty = new Set();
+  timer = null;
+  /** the draft as typed, updated at once (setState is batched; a save right after a change reads this) */
+  current = null;
+
+  put(draft) {
+    this.current = draft;
+    this.setState({ draft });
+  }
+
+  async componentDidMount() {
+    try {
+      const me = await api('GET', '/me');
+      this.setState({ identities: me.user.addresses ?? [] });
+      if (this.props.draftId) {
+        const d = await api('GET', `/drafts/${this.props.draftId}`);
+        this.put({ ...d, to: d.to.map(asText), cc: d.cc.map(asText), bcc: d.bcc.map(asText) });
+        this.setState({ showCc: d.cc.length + d.bcc.length > 0 });
+      } else {
+        this.put({ id: null, from: me.user.addresses?.[0] ?? '', to: [], cc: [], bcc: [], subject: '', body: '', attachments: [] });
+      }
+    } catch (error) {
+      this.setState({ error });
+    }
+  }
+
+  componentWillUnmount() {
+    if (this.dirty.size) this.save();
+    clearTimeout(this.timer);
+  }
+
+  set(name, value) {
+    this.dirty.add(name);
+    this.put({ ...this.current, [name]: value });
+    this.setState({ saving: 'pending' });
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.save(), AUTOSAVE_MS);
+  }
+
+  /** Creates the draft on first save, then patches only what changed; one save at a time. */
+  save = async () => {
+    clearTimeout(this.timer);
+    if (this.saving) return this.saving.then(() => (this.dirty.size ? this.save() : undefined));
+    const fields = [...this.dirty];
+    if (!fields.length && this.current.id) return undefined;
+    this.dirty.clear();
+    const d = this.current;
+    const body = Object.fromEntries((d.id ? fields : FIELDS).map((f) => [f, d[f]]));
+    this.setState({ saving: 'saving' });
+    this.saving = (async () => {
+      try {
+        const saved = d.id ? await api('PATCH', `/drafts/${d.id}`, { body }) : await api('POST', '/drafts', { body });
+        if (!d.id) {
+          this.put({ ...this.current, id: saved.id });
+          history.replaceState(null, '', `#/compose/${saved.id}`);
+        }
+        this.setState({ saving: this.dirty.size ? 'pending' : 'saved', error: null });
+      } catch (error) {
+        for (const f of fields) this.dirty.add(f);
+        this.setState({ error, saving: 'idle' });
+      } finally {
+        this.saving = null;
+      }
+    })();
+    return this.saving;
+  };
+
+  attach = async (e) => {
+    const files = [...e.currentTarget.files];
+    e.currentTarget.value = '';
+    try {
+      if (!this.current.id) await this.save();
+      for (const file of files) {
+        const a = await api('POST', `/drafts/${this.current.id}/attachments?filename=${encodeURIComponent(file.name)}`, { raw: file });
+        this.put({ ...this.current, attachments: [...this.current.attachments, a] });
+      }
+    } catch (error) {
+      this.setState({ error });
+    }
+  };
+
+  detach = async (att) => {
+    try {
+      await api('DELETE', `/drafts/${this.current.id}/attachments/${att.id}`);
+      this.put({ ...this.current, attachments: this.current.attachments.filter((x) => x.id !== att.id) });
+    } catch (error) {
+      this.setState({ error });
+    }
+  };
+
+  send = async (e) => {
+    e?.preventDefault();
+    if (this.state.sending) return;
+    this.setState({ sending: true, error: null });
+    try {
+      // text left in a recipients box counts, as if it had become a chip
+      for (const input of document.querySelectorAll('.compose .recipients input')) input.blur();
+      await this.save();
+      if (!this.current.id) throw new ApiError(400, 'no_recipients', '');
+      const sent = await api('POST', `/drafts/${this.current.id}/send`);
+      this.setState({ sent });
+    } catch (error) {
+      this.setState({ error });
+    } finally {
+      this.setState({ sending: false });
+    }
+  };
+
+  discard = async () => {
+    clearTimeout(this.timer);
+    this.dirty.clear();
+    if (this.current.id) await api('DELETE', `/drafts/${this.current.id}`).catch(() => {});
+    navigate('/drafts');
+  };
+
+  onKey = (e) => {
+    if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) this.send(e);
+  };
+
+  render() {
+    const { draft: d, identities, error, saving, sending, sent, showCc } = this.state;
+    if (sent) {
+      return html`<section class="compose"><header class="screen-head"><h1>${t('send.title')}</h1></header>
+        <${SendStatus} result=${sent} />
+        <p class="actions"><a class="button" href=${`#/discussions/${sent.discussionId}`}>${t('send.open_discussion')}</a>
+          <a class="quiet" href="#/timeline">${t('discussion.back')}</a></p></section>`;
+    }
+    if (!d) return html`<section class="compose">${error ? html`<${ErrorNote} error=${error} />` : html`<p class="loading">${t('loading')}</p>`}</section>`;
+    const froms = identities.includes(d.from) || !d.from ? identities : [d.from, ...identities];
+    return html`<section class="compose">
+      <header class="screen-head"><h1>${d.parent_message_id ? t('compose.reply_title') : t('compose.title')}</h1>
+        <span class="muted save-state" role="status">${saving === 'saving' ? t('compose.saving') : saving === 'saved' ? t('compose.saved') : ''}</span></header>
+      <form class="compose-form" onSubmit=${this.send} onKeyDown=${this.onKey}>
+        <div class="field"><label for="compose-from"><span>${t('compose.from')}</span></label>
+          <select id="compose-from" value=${d.from} onChange=${(e) => this.set('from', e.currentTarget.value)}>
+            ${froms.map((a) => html`<option value=${a} selected=${a === d.from}>${a}</option>`)}</select></div>
+        <${RecipientsInput} label=${t('compose.to')} value=${d.to} onChange=${(v) => this.set('to', v)} />
+        ${showCc ? html`<${RecipientsInput} label=${t('compose.cc')} value=${d.cc} onChange=${(v) => this.set('cc', v)} />
+          <${RecipientsInput} label=${t('compose.bcc')} value=${d.bcc} onChange=${(v) => this.set('bcc', v)} />`
+          : html`<button type="button" class="quiet" onClick=${() => this.setState({ showCc: true })}>${t('compose.show_cc')}</button>`}
+        <label class="field"><span>${t('compose.subject')}</span>
+          <input value=${d.subject} onInput=${(e) => this.set('subject', e.currentTarget.value)} /></label>
+        <label class="field"><span>${t('compose.body')}</span>
+          <textarea rows="14" value=${d.body} onInput=${(e) => this.set('body', e.currentTarget.value)}></textarea></label>
+        <div class="compose-attachments">
+          ${d.attachments.length ? html`<ul>${d.attachments.map((a) => html`<li key=${a.id}>📎 ${a.filename} <span class="muted">${Math.ceil(a.size / 1024)} KB</span>
+            <button type="button" class="quiet" aria-label=${t('compose.remove_attachment', { name: a.filename })} onClick=${() => this.detach(a)}>×</button></li>`)}</ul>` : null}
+          <label class="file-pick"><span>${t('compose.attach')}</span> <input type="file" multiple onChange=${this.attach} /></label>
+        </div>
+        <${ErrorNote} error=${error} />
+        <div class="actions">
+          <button type="submit" disabled=${sending}>${sending ? t('send.sending') : t('compose.send')}</button>
+          <button type="button" class="quiet" onClick=${this.discard}>${t('compose.discard')}</button>
+          <span class="muted">${t('compose.send_hint')}</span>
+        </div>
+      </form>
+    </section>`;
+  }
+}
+
+export class DraftsScreen extends Component {
+  state = { items: null, error: null };
+
+  componentDidMount() {
+    this.load();
+  }
+
+  load = async () => {
+    try {
+      this.setState({ items: (await api('GET', '/drafts')).items, error: null });
+    } catch (error) {
+      this.setState({ error });
+    }
+  };
+
+  discard = async (id) => {
+    await api('DELETE', `/drafts/${id}`).catch((error) => this.setState({ error }));
+    this.load();
+  };
+
+  render() {
+    const { items, error } = this.state;
+    return html`<section class="drafts">
+      <header class="screen-head"><h1>${t('drafts.title')}</h1><a class="button" href="#/compose">${t('compose.new')}</a></header>
+      <${ErrorNote} error=${error} />
+      ${items === null ? html`<p class="loading">${t('loading')}</p>`
+        : !items.length ? html`<p class="empty">${t('drafts.empty')}</p>`
+        : html`<ul class="timeline">${items.map((d) => html`<li class="discussion" key=${d.id}>
+            <a class="summary" href=${`#/compose/${d.id}`}>
+              <div class="line"><span class="who">${d.to.map(asText).join(', ') || t('drafts.no_recipient')}</span><time>${formatDate(d.updated_at)}</time></div>
+              <div class="subject">${d.subject || t('mail.no_subject')}${d.attachment_count ? ' 📎' : ''}</div>
+              <div class="excerpt">${d.excerpt}</div></a>
+            <button type="button" class="quiet" onClick=${() => this.discard(d.id)}>${t('compose.discard')}</button></li>`)}</ul>`}
+    </section>`;
+  }
+}
