@@ -7,6 +7,7 @@
 import { AppError } from '../errors.js';
 import { toAsciiAddress } from '../mail/address-syntax.js';
 import { PHONE_TYPES, PLACE_TYPES } from './vcard.js';
+import type { NameParts } from './names.js';
 
 export interface CardEmail { address: string; type: string | null; preferred: boolean }
 export interface CardPhone { number: string; type: string | null }
@@ -27,13 +28,7 @@ export interface CardFields extends Record<NameField, string | null> {
 export type CardPatch = Partial<CardFields>;
 
 /** The raw shape before checks (what zod lets through, or what a vCard gives). */
-export interface CardInput {
-  display_name?: string | null;
-  given_name?: string | null;
-  family_name?: string | null;
-  additional_names?: string | null;
-  name_prefix?: string | null;
-  name_suffix?: string | null;
+export interface CardInput extends NameParts {
   notes?: string | null;
   emails?: Array<string | { address: string; type?: string | null; preferred?: boolean }>;
   phones?: Array<{ number: string; type?: string | null }>;

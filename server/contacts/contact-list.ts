@@ -13,7 +13,7 @@ import { foldText } from '../mail/search-query.js';
 import { findTag } from '../mail/tags.js';
 import { piBadge, type PiBadge } from '../mail/timeline.js';
 import { refreshContactPis } from './contact-pi-facts.js';
-import { contactName } from './names.js';
+import { contactName, type NameColumns } from './names.js';
 
 export interface ContactListQuery {
   q?: string;
@@ -49,15 +49,9 @@ export function decodeContactCursor(cursor: string): { sortName: string; id: num
 
 const likeTerm = (term: string) => `%${term.replace(/[\\%_]/g, (c) => '\\' + c)}%`;
 
-interface PageRow {
+interface PageRow extends NameColumns {
   id: number;
   status: 'known' | 'suggested';
-  display_name: string | null;
-  given_name: string | null;
-  family_name: string | null;
-  additional_names: string | null;
-  name_prefix: string | null;
-  name_suffix: string | null;
   sort_name: string;
   pi_score: number | null;
   pi_letter: string | null;

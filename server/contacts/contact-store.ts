@@ -9,19 +9,13 @@
 import type { Knex } from 'knex';
 import { AppError } from '../errors.js';
 import { NAME_FIELDS, type CardFields, type CardPatch } from './contact-input.js';
-import { foldedKeys } from './names.js';
+import { foldedKeys, type NameColumns } from './names.js';
 
-export interface ContactRow {
+export interface ContactRow extends NameColumns {
   id: number;
   user_id: number;
   uid: string | null;
   status: 'known' | 'suggested';
-  display_name: string | null;
-  given_name: string | null;
-  family_name: string | null;
-  additional_names: string | null;
-  name_prefix: string | null;
-  name_suffix: string | null;
   notes: string | null;
   sent_count: number;
   received_count: number;

@@ -15,6 +15,9 @@ export interface NameParts {
   name_suffix?: string | null;
 }
 
+/** The name columns of a contacts row: every part present, null when unknown. */
+export type NameColumns = { [K in keyof NameParts]-?: string | null };
+
 export interface NameFallbacks {
   emails?: readonly string[];
   organisations?: ReadonlyArray<{ name: string | null }>;

@@ -31,6 +31,16 @@ export interface ApiHarness {
   ingest(raw: Buffer, userIds: number[], extra?: { read?: boolean; tags?: string[] }): Promise<number>;
 }
 
+/** The harness with alice and bob each logged in through the API. */
+export async function aliceAndBob(t: Test, opts: Parameters<typeof startApi>[1] = {}): Promise<{ h: ApiHarness; alice: ApiClient; bob: ApiClient }> {
+  const h = await startApi(t, opts);
+  const alice = h.client();
+  await alice.login(ALICE.username, ALICE.password);
+  const bob = h.client();
+  await bob.login(BOB.username, BOB.password);
+  return { h, alice, bob };
+}
+
 export async function startApi(t: Test, opts: { setUp?: boolean; zones?: Zones; config?: Record<string, unknown> } = {}): Promise<ApiHarness> {
   const dir = tempDir('cal-api-');
   const clock = new FakeClock('2026-03-01T10:00:00Z');

@@ -6,21 +6,14 @@
  */
 import t, { type Test } from 'tap';
 import { makeMessage } from '../helpers/deps.js';
-import { ALICE, BOB, startApi, type ApiHarness } from '../helpers/api-app.js';
+import { ALICE, aliceAndBob, type ApiHarness } from '../helpers/api-app.js';
 import type { ApiClient } from '../helpers/api-client.js';
 import { foldedKeys } from '../../server/contacts/names.js';
 import { encodeContactCursor } from '../../server/contacts/contact-list.js';
 
 interface World { h: ApiHarness; alice: ApiClient; bob: ApiClient }
 
-async function world(t: Test): Promise<World> {
-  const h = await startApi(t);
-  const alice = h.client();
-  await alice.login(ALICE.username, ALICE.password);
-  const bob = h.client();
-  await bob.login(BOB.username, BOB.password);
-  return { h, alice, bob };
-}
+const world = (t: Test): Promise<World> => aliceAndBob(t);
 
 const vcard = (text: string) => ({ body: text, contentType: 'text/vcard; charset=utf-8' });
 

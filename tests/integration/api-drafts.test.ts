@@ -6,7 +6,7 @@
  */
 import t, { type Test } from 'tap';
 import { makeMessage } from '../helpers/deps.js';
-import { ALICE, BOB, startApi, type ApiHarness } from '../helpers/api-app.js';
+import { ALICE, BOB, aliceAndBob, type ApiHarness } from '../helpers/api-app.js';
 import type { ApiClient } from '../helpers/api-client.js';
 
 interface World {
@@ -15,14 +15,7 @@ interface World {
   bob: ApiClient;
 }
 
-async function world(t: Test): Promise<World> {
-  const h = await startApi(t);
-  const alice = h.client();
-  await alice.login(ALICE.username, ALICE.password);
-  const bob = h.client();
-  await bob.login(BOB.username, BOB.password);
-  return { h, alice, bob };
-}
+const world = (t: Test): Promise<World> => aliceAndBob(t);
 
 const D = '/api/v1/drafts';
 
