@@ -43,7 +43,7 @@ export interface PageLog {
   /** console.error calls and uncaught exceptions, as text */
   consoleErrors: string[];
   pageErrors: string[];
-  /** requests that got no response at all (refused, aborted, blocked) */
+  /** requests that got no response at all (refused, aborted, blocked), except the live stream being closed */
   failedRequests: string[];
   /** responses with status >= 400: "401 GET http://…/api/v1/me" */
   errorResponses: string[];
@@ -79,7 +79,13 @@ function watch(page: Page): PageLog {
   });
   page.on('pageerror', (err) => log.pageErrors.push(err.stack || String(err)));
   page.on('request', (req) => log.requests.push(req.url()));
-  page.on('requestfailed', (req) => log.failedRequests.push(`${req.method()} ${req.url()}: ${req.failure()?.errorText ?? '?'}`));
+  page.on('requestfailed', (req) => {
+    const line = `${req.method()} ${req.url()}: ${req.failure()?.errorText ?? '?'}`;
+    // The live stream (GET /events) ends as "aborted" whenever the page closes it (logout, leaving
+    // the page): that is how an EventSource ends, not a failure.
+    if (/^GET \S+\/api\/v1\/events: net::ERR_ABORTED$/.test(line)) return;
+    log.failedRequests.push(line);
+  });
   page.on('response', (res) => {
     if (res.status() >= 400) log.errorResponses.push(`${res.status()} ${res.request().method()} ${res.url()}`);
   });
