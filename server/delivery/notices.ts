@@ -10,10 +10,11 @@ import type { ClaimedItem } from './queue.js';
 import type { DeliveryNotices } from './worker.js';
 import { getUser } from '../accounts/users.js';
 import { buildDsn } from './dsn.js';
+import { normalizeStatus } from './status-codes.js';
 
 /** "550 5.1.1" → "5.1.1"; without an enhanced code, the class of the failure. */
 function statusOf(r: RecipientResult, expired: boolean): string {
-  const enhanced = /\b([245]\.\d{1,3}\.\d{1,3})\b/.exec(r.code ?? '')?.[1];
+  const enhanced = normalizeStatus(r.code);
   if (expired) return enhanced?.startsWith('4') || !enhanced ? '4.4.7' : enhanced;
   if (enhanced) return enhanced;
   if (r.status === 'perm_fail') return '5.0.0';

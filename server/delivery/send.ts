@@ -19,14 +19,11 @@ import { checkSendRate } from './rate-limit.js';
 import { enqueueOutbound, type NewOutbound } from './queue.js';
 import { createCommitQueue } from '../mail/commit-queue.js';
 import { linkSentCopy } from './sent-pi.js';
+import type { DkimSigner } from './dkim.js';
 import { withoutFields } from '../mail/header-lines.js';
 
-export interface DkimSigner {
-  sign(raw: Buffer, domain: string): Promise<Buffer>;
-}
-
 export interface SenderHooks {
-  /** called once the queue rows are committed: wakes the delivery worker */
+  /** called once the queue rows are committed and the Sent copy stored (or failed): wakes the delivery worker */
   onQueued(): void;
 }
 

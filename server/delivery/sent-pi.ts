@@ -16,12 +16,12 @@ const strength = (t: TransportInfo): number => {
   return (v === '1.3' ? 30 : v === '1.2' ? 20 : t.tls ? 10 : 0) + (t.mtaSts ? 1 : 0);
 };
 
-export function weakerTransport(current: TransportInfo | null, delivered: TransportInfo): TransportInfo {
+function weakerTransport(current: TransportInfo | null, delivered: TransportInfo): TransportInfo {
   if (!current || current.pending) return delivered;
   return strength(delivered) < strength(current) ? delivered : current;
 }
 
-export function transportOfTravel(travel: TravelInfo): TransportInfo {
+function transportOfTravel(travel: TravelInfo): TransportInfo {
   return { tls: travel.tls, mtaSts: travel.mtaSts, clientHostname: travel.host };
 }
 
