@@ -5,6 +5,7 @@ import * as m002 from './002-outbound.js';
 import * as m003 from './003-devices.js';
 import * as m004 from './004-contacts.js';
 import * as m005 from './005-tabs.js';
+import * as m008 from './008-image-senders.js';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   '003-devices': m003,
   '004-contacts': m004,
   '005-tabs': m005,
+  '008-image-senders': m008,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {
