@@ -31,6 +31,7 @@ import { tabRoutes } from './routes/tabs.js';
 import { eventRoutes } from './routes/events.js';
 import { helpRoutes } from './routes/help.js';
 import { contactRoutes } from './routes/contacts.js';
+import { imageSenderRoutes } from './routes/image-senders.js';
 
 export function createApi(services: Services): Koa<ApiState> {
   const app = new Koa<ApiState>();
@@ -59,6 +60,7 @@ export function createApi(services: Services): Koa<ApiState> {
     eventRoutes(rc),
     helpRoutes(),
     contactRoutes(rc),
+    imageSenderRoutes(rc),
   ];
   for (const r of routers) app.use(r.routes());
   app.use(async (ctx) => {
