@@ -5,6 +5,7 @@ import * as m002 from './002-outbound.js';
 import * as m003 from './003-devices.js';
 import * as m004 from './004-contacts.js';
 import * as m005 from './005-tabs.js';
+import * as m006 from './006-imap-accounts.js';
 import * as m008 from './008-image-senders.js';
 
 interface Migration {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '003-devices': m003,
   '004-contacts': m004,
   '005-tabs': m005,
+  '006-imap-accounts': m006,
   '008-image-senders': m008,
 };
 
