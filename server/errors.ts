@@ -47,6 +47,18 @@ export type ErrorCode =
   | 'queue_item_not_found'
   | 'relay_route_not_found'
   | 'auth_required'
+  | 'external_account_not_found'
+  | 'external_account_exists'
+  | 'external_folder_not_found'
+  | 'imap_auth_failed'
+  | 'imap_tls_failed'
+  | 'imap_host_not_found'
+  | 'imap_timeout'
+  | 'imap_unreachable'
+  | 'imap_failed'
+  | 'plain_imap_not_loopback'
+  | 'sync_in_progress'
+  | 'autoconfig_not_found'
   | 'internal_error';
 
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -93,6 +105,19 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   queue_item_not_found: 404,
   relay_route_not_found: 404,
   auth_required: 401,
+  external_account_not_found: 404,
+  external_account_exists: 409,
+  external_folder_not_found: 404,
+  // the remote server's answers: the user's request was fine, the account's settings are not (never 401: that is our session)
+  imap_auth_failed: 422,
+  imap_tls_failed: 422,
+  imap_host_not_found: 422,
+  imap_timeout: 504,
+  imap_unreachable: 502,
+  imap_failed: 502,
+  plain_imap_not_loopback: 400,
+  sync_in_progress: 409,
+  autoconfig_not_found: 404,
   internal_error: 500,
 };
 
