@@ -66,6 +66,17 @@ export const configSchema = z
         rateLimitPerDay: z.number().int().positive().default(1000).describe('Messages a user may send per day'),
       })
       .prefault({}),
+    imports: z
+      .object({
+        enabled: z.boolean().default(true).describe('Poll external IMAP accounts on their schedule (sync now and the CLI work either way)'),
+        intervalMinutes: z.number().int().min(1).max(1440).default(15).describe('Default polling interval of a new external account, in minutes'),
+        batchMessages: z.number().int().positive().default(200).describe('Messages fetched per IMAP batch; the cursor is committed after each batch'),
+        batchBytes: z.number().int().positive().default(16 * 1024 * 1024).describe('Bytes fetched per IMAP batch at most (a larger message goes alone): bounds memory'),
+        concurrency: z.number().int().positive().default(8).describe('Messages of a batch in the ingest pipeline at once'),
+        connectTimeoutMs: z.number().int().positive().default(20_000).describe('Time to connect, secure and log in to an IMAP server'),
+        pauseAfterHours: z.number().positive().default(72).describe('An account failing this long stops being polled until the user acts'),
+      })
+      .prefault({}),
     ingest: z
       .object({
         analyzerThreads: z.number().int().min(0).max(1).default(1).describe('Worker threads that parse and authenticate incoming mail (0 = on the main thread, saves ~40 MB)'),
