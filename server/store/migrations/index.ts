@@ -6,6 +6,7 @@ import * as m003 from './003-devices.js';
 import * as m004 from './004-contacts.js';
 import * as m005 from './005-tabs.js';
 import * as m006 from './006-imap-accounts.js';
+import * as m007 from './007-openpgp.js';
 import * as m008 from './008-image-senders.js';
 
 interface Migration {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '004-contacts': m004,
   '005-tabs': m005,
   '006-imap-accounts': m006,
+  '007-openpgp': m007,
   '008-image-senders': m008,
 };
 
