@@ -47,6 +47,10 @@ export type ErrorCode =
   | 'queue_item_not_found'
   | 'relay_route_not_found'
   | 'auth_required'
+  | 'invalid_key'
+  | 'key_not_found'
+  | 'key_not_protected'
+  | 'indexing_disabled'
   | 'external_account_not_found'
   | 'external_account_exists'
   | 'external_folder_not_found'
@@ -105,6 +109,10 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   queue_item_not_found: 404,
   relay_route_not_found: 404,
   auth_required: 401,
+  invalid_key: 400,
+  key_not_found: 404,
+  key_not_protected: 400,
+  indexing_disabled: 409,
   external_account_not_found: 404,
   external_account_exists: 409,
   external_folder_not_found: 404,
