@@ -1,0 +1,170 @@
+/**
+ * Connecting to an external IMAP server: TLS mode (implicit, STARTTLS required, plain only on
+ * loopback), a certificate the user chose to trust (pinned by SHA-256 fingerprint: the chain must
+ * be exactly that certificate, whatever the name), and one classification of what went wrong into
+ * stable error codes: imap_auth_failed, imap_tls_failed (with the fingerprint to offer),
+ * imap_host_not_found, imap_timeout, imap_unreachable, imap_failed. The password is never logged:
+ * imapflow's logger is off.
+ */
+import crypto from 'node:crypto';
+import net from 'node:net';
+import tls from 'node:tls';
+import { ImapFlow, type ImapFlowOptions } from 'imapflow';
+import { AppError } from '../errors.js';
+import type { TlsMode } from './account-store.js';
+import type { TransportInfo } from '../mail/types.js';
+
+export interface ConnectSettings {
+  host: string;
+  port: number;
+  tls: TlsMode;
+  username: string;
+  password: string;
+  trustedFingerprint?: string | null;
+  trustedCertPem?: string | null;
+}
+
+export interface CertificateInfo {
+  fingerprint: string;
+  subject: string;
+  issuer: string;
+  validTo: string;
+  pem: string;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.has(host.toLowerCase()) || /^127\./.test(host);
+}
+
+/** "AB:CD:…" upper-case, the form Node prints and the user compares. */
+export function normalizeFingerprint(fp: string): string {
+  const hex = fp.replace(/[^0-9a-f]/gi, '').toUpperCase();
+  if (hex.length !== 64) throw new AppError('validation_failed', 'a certificate fingerprint is 32 bytes of SHA-256 in hex');
+  return hex.match(/../g)!.join(':');
+}
+
+export function assertTlsAllowed(host: string, mode: TlsMode): void {
+  if (mode === 'plain' && !isLoopback(host)) {
+    throw new AppError('plain_imap_not_loopback', 'IMAP without TLS is only allowed to a server on this machine (127.0.0.1)');
+  }
+}
+
+function tlsOptions(s: ConnectSettings): tls.ConnectionOptions {
+  if (!s.trustedFingerprint || !s.trustedCertPem) return { rejectUnauthorized: true, minVersion: 'TLSv1.2' };
+  const pinned = normalizeFingerprint(s.trustedFingerprint);
+  return {
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
+    // the pinned certificate is the only trust anchor, and the only certificate accepted
+    ca: [s.trustedCertPem],
+    checkServerIdentity: (_host, cert) =>
+      cert.fingerprint256 === pinned ? undefined : Object.assign(new Error(`certificate ${cert.fingerprint256} is not the trusted one`), { code: 'CERT_FINGERPRINT_MISMATCH' }),
+  };
+}
+
+export function imapClient(s: ConnectSettings, timeoutMs: number): ImapFlow {
+  assertTlsAllowed(s.host, s.tls);
+  const opts: ImapFlowOptions = {
+    host: s.host,
+    port: s.port,
+    secure: s.tls === 'implicit',
+    doSTARTTLS: s.tls === 'starttls' ? true : s.tls === 'plain' ? false : undefined,
+    tls: tlsOptions(s),
+    auth: { user: s.username, pass: s.password },
+    logger: false,
+    connectionTimeout: timeoutMs,
+    greetingTimeout: timeoutMs,
+    socketTimeout: 5 * 60_000,
+    disableAutoIdle: true,
+    clientInfo: { name: 'Caliopen' },
+  };
+  return new ImapFlow(opts);
+}
+
+/** The TLS of the IMAP link, recorded as the message's last hop (the PI reads it like an SMTP session's). */
+export function transportOf(client: ImapFlow, host: string): TransportInfo {
+  const socket = (client as unknown as { socket?: tls.TLSSocket }).socket;
+  const cipher = socket && typeof socket.getCipher === 'function' ? socket.getCipher() : null;
+  const protocol = socket && typeof socket.getProtocol === 'function' ? socket.getProtocol() : null;
+  return { tls: cipher && protocol ? { protocol, cipher: cipher.standardName || cipher.name } : null, clientHostname: host };
+}
+
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)|ERR_TLS|ERR_SSL|EPROTO|HOSTNAME|ALTNAME/;
+
+/** Turns whatever the connection threw into an AppError with a stable code (details: the certificate for TLS). */
+export async function classifyImapError(err: unknown, s: Pick<ConnectSettings, 'host' | 'port' | 'tls'>): Promise<AppError> {
+  if (err instanceof AppError) return err;
+  const e = err as { code?: string; message?: string; authenticationFailed?: boolean; responseText?: string; cause?: { code?: string } };
+  const code = e.code ?? e.cause?.code ?? '';
+  const where = `${s.host}:${s.port}`;
+  if (e.authenticationFailed || code === 'AUTHENTICATIONFAILED') {
+    return new AppError('imap_auth_failed', `${where} refused the user name or password${e.responseText ? `: ${e.responseText}` : ''}`);
+  }
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME') return new AppError('imap_host_not_found', `host ${s.host} not found`);
+  if (/TIMEOUT|ETIMEDOUT/i.test(code) || /timeout|timed out/i.test(e.message ?? '')) return new AppError('imap_timeout', `${where} did not answer in time`);
+  if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new AppError('imap_unreachable', `cannot connect to ${where} (${code})`);
+  if (TLS_CODES.test(code) || /certificate|TLS|SSL/i.test(e.message ?? '')) {
+    const cert = s.tls === 'plain' ? null : await probeCertificate(s.host, s.port, s.tls).catch(() => null);
+    return new AppError('imap_tls_failed', `TLS with ${where} failed: ${e.message ?? code}${cert ? ` (certificate SHA-256 ${cert.fingerprint})` : ''}`, cert ? { certificate: { fingerprint: cert.fingerprint, subject: cert.subject, issuer: cert.issuer, valid_to: cert.validTo } } : undefined);
+  }
+  return new AppError('imap_failed', `IMAP with ${where} failed: ${e.responseText ?? e.message ?? String(err)}`);
+}
+
+function certInfo(socket: tls.TLSSocket): CertificateInfo {
+  const c = socket.getPeerCertificate(true);
+  const pem = `-----BEGIN CERTIFICATE-----\n${c.raw.toString('base64').match(/.{1,64}/g)!.join('\n')}\n-----END CERTIFICATE-----\n`;
+  const name = (n: unknown) => Object.entries((n ?? {}) as Record<string, string>).map(([k, v]) => `${k}=${v}`).join(', ');
+  return { fingerprint: c.fingerprint256, subject: name(c.subject), issuer: name(c.issuer), validTo: c.valid_to, pem };
+}
+
+/**
+ * Reads the server's certificate without trusting it (nothing is sent but STARTTLS): for the
+ * user to compare its fingerprint, and to pin it once they accept.
+ */
+export function probeCertificate(host: string, port: number, mode: TlsMode, timeoutMs = 10_000): Promise<CertificateInfo> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(Object.assign(new Error('timed out reading the certificate'), { code: 'ETIMEDOUT' })), timeoutMs);
+    let sockets: net.Socket[] = [];
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      sockets.forEach((x) => x.destroy());
+      reject(err);
+    };
+    const secure = (plain?: net.Socket) => {
+      const t = tls.connect({ host, port, socket: plain, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false }, () => {
+        clearTimeout(timer);
+        const info = certInfo(t);
+        t.destroy();
+        plain?.destroy();
+        resolve(info);
+      });
+      sockets.push(t);
+      t.on('error', fail);
+    };
+    if (mode === 'implicit') return secure();
+    const plain = net.connect(port, host);
+    sockets = [plain];
+    let buf = '';
+    let asked = false;
+    plain.on('error', fail);
+    plain.on('data', function onData(chunk) {
+      buf += chunk.toString('latin1');
+      if (!asked && /\r\n/.test(buf)) {
+        asked = true;
+        buf = '';
+        plain.write('P1 STARTTLS\r\n');
+      } else if (asked && /^P1 /m.test(buf)) {
+        plain.off('data', onData);
+        if (!/^P1 OK/m.test(buf)) return fail(new Error(`the server refused STARTTLS: ${buf.trim()}`));
+        secure(plain);
+      }
+    });
+  });
+}
+
+/** SHA-256 of a PEM certificate, in the same form as fingerprint256. */
+export function fingerprintOfPem(pem: string): string {
+  return new crypto.X509Certificate(pem).fingerprint256;
+}
