@@ -21,6 +21,7 @@ import { createCommitQueue } from '../mail/commit-queue.js';
 import { linkSentCopy } from './sent-pi.js';
 import type { DkimSigner } from './dkim.js';
 import { withoutFields } from '../mail/header-lines.js';
+import { withAutocryptHeader } from '../crypto/outgoing.js';
 
 export interface SenderHooks {
   /** called once the queue rows are committed and the Sent copy stored (or failed): wakes the delivery worker */
@@ -43,7 +44,7 @@ export function createSender(deps: Deps, ingestor: Ingestor, signer: DkimSigner,
       const own = await userAddresses(deps.readDb, msg.userId);
       if (!own.includes(mailFrom)) throw new AppError('sender_not_allowed', `${msg.envelope.mailFrom} is not one of your addresses`);
       const recipients = await classify(deps.readDb, msg.envelope.rcptTo);
-      const headed = withRequiredHeaders(msg.raw, domainOf(mailFrom), deps.clock.now());
+      const headed = withRequiredHeaders(await withAutocryptHeader(deps.readDb, msg.raw, own), domainOf(mailFrom), deps.clock.now());
       const signed = await signer.sign(headed.raw, domainOf(mailFrom));
       const blob = await deps.blobs.put(signed);
       const domains = groupByDomain(recipients);
