@@ -21,7 +21,8 @@ export const httpsFetch: HttpsFetcher = (url, opts = {}) =>
       res.on('end', () => {
         const headers: Record<string, string> = {};
         for (const [k, v] of Object.entries(res.headers)) if (typeof v === 'string') headers[k] = v;
-        resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), headers });
+        const raw = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, body: raw.toString('utf8'), headers, raw });
       });
       res.on('error', reject);
     });

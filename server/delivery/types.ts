@@ -47,7 +47,7 @@ export interface Transport {
 }
 
 /** Fetches https://mta-sts.<domain>/.well-known/mta-sts.txt (and later WKD): injected so tests serve policies locally. */
-export type HttpsFetcher = (url: string, opts?: { timeoutMs?: number }) => Promise<{ status: number; body: string; headers?: Record<string, string> }>;
+export type HttpsFetcher = (url: string, opts?: { timeoutMs?: number }) => Promise<{ status: number; body: string; headers?: Record<string, string>; /** the body's bytes (WKD serves binary keys) */ raw?: Buffer }>;
 
 /** A message the box has to send, before it is signed and queued. */
 export interface OutgoingMessage {
