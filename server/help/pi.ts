@@ -1,7 +1,7 @@
 /**
  * The online help about the Privacy Index (SPEC §6, §7), built from the very tables and functions
  * the server scores with: the message weights (privacy/weights.ts), the account and device weights
- * (accounts/account-pi.ts, accounts/device-pi.ts) and the letter and colour bands (privacy/score.ts, read by scanning
+ * (accounts/account-pi.ts, accounts/device-pi.ts), the contact weights (contacts/contact-pi.ts) and the letter and colour bands (privacy/score.ts, read by scanning
  * piLetter/piColour over 0–100 so a retuned band shows here at once). Only the prose around those
  * numbers lives here. Not in charge of computing any PI.
  */
@@ -9,6 +9,7 @@ import { WEIGHTS } from '../privacy/weights.js';
 import { piColour, piLetter } from '../privacy/score.js';
 import { ACCOUNT_WEIGHTS } from '../accounts/account-pi.js';
 import { DEVICE_WEIGHTS } from '../accounts/device-pi.js';
+import { CONTACT_WEIGHTS } from '../contacts/contact-pi.js';
 
 export type Lang = 'en' | 'fr';
 type Text = Record<Lang, string>;
@@ -39,6 +40,7 @@ export interface PiHelp {
   discussion: { help: string };
   account: { help: string; axes: Array<{ axis: string; help: string }>; signals: HelpSignal[]; tips: string[] };
   device: { help: string; axes: Array<{ axis: string; help: string }>; signals: HelpSignal[]; tips: string[] };
+  contact: { help: string; axes: Array<{ axis: string; help: string }>; signals: HelpSignal[]; tips: string[] };
 }
 
 const INTRO: Text = {
@@ -99,6 +101,16 @@ const DEVICE_HELP: Text = {
   fr: 'Chaque appareil depuis lequel vous vous connectez (navigateur, téléphone…) a son propre PI : quel type d’appareil c’est, comment il joint le boîtier, d’où, et depuis quand il a servi.',
 };
 
+const CONTACT_HELP: Text = {
+  en: 'A contact’s PI says how privately you can write to them: whether you hold their key and checked it, how much of your mail with them was sealed, and how their last message travelled.',
+  fr: 'Le PI d’un contact dit à quel point vous pouvez lui écrire en privé : avez-vous sa clé et l’avez-vous vérifiée, quelle part de votre courrier avec lui était scellée, et comment son dernier message a voyagé.',
+};
+
+const CONTACT_TIPS: Text[] = [
+  { en: 'Check a contact’s key fingerprint with them in person or by phone, then mark it verified.', fr: 'Vérifiez l’empreinte de la clé d’un contact avec lui, en personne ou par téléphone, puis marquez-la vérifiée.' },
+  { en: 'Once you hold their key, write to them sealed: every sealed exchange counts.', fr: 'Une fois sa clé en main, écrivez-lui scellé : chaque échange scellé compte.' },
+];
+
 const DEVICE_TIPS: Text[] = [
   { en: 'Name each device for what it is: a shared computer earns nothing, and you should log out of it when you leave.', fr: 'Déclarez chaque appareil pour ce qu’il est : un ordinateur partagé ne rapporte rien, et il faut s’en déconnecter en partant.' },
   { en: 'Reach the box over HTTPS when you are away from home.', fr: 'Joignez le boîtier en HTTPS quand vous n’êtes pas chez vous.' },
@@ -131,6 +143,7 @@ export function piHelp(lang: Lang): PiHelp {
   const message = signalsOf(WEIGHTS, lang);
   const account = signalsOf(ACCOUNT_WEIGHTS, lang);
   const device = signalsOf(DEVICE_WEIGHTS, lang);
+  const contact = signalsOf(CONTACT_WEIGHTS, lang);
   return {
     lang,
     intro: INTRO[lang],
@@ -142,5 +155,6 @@ export function piHelp(lang: Lang): PiHelp {
     discussion: { help: DISCUSSION_HELP[lang] },
     account: { help: ACCOUNT_HELP[lang], axes: axesOf(account, lang), signals: account, tips: ACCOUNT_TIPS.map((t) => t[lang]) },
     device: { help: DEVICE_HELP[lang], axes: axesOf(device, lang), signals: device, tips: DEVICE_TIPS.map((t) => t[lang]) },
+    contact: { help: CONTACT_HELP[lang], axes: axesOf(contact, lang), signals: contact, tips: CONTACT_TIPS.map((t) => t[lang]) },
   };
 }

@@ -13,6 +13,8 @@ import { explainReason, piColour } from '../privacy/index.js';
 import { addressesOf, parseMessage, userAttachments } from './parse.js';
 import { fallbackParse } from './parse-fallback.js';
 import { sanitizeHtml } from './sanitize.js';
+import { remoteImagesFor, type RemoteImages } from './remote-content.js';
+import type { User } from '../accounts/users.js';
 import { refreshDiscussion } from './discussions.js';
 import { messageTagNames } from './timeline.js';
 import type { AuthResults, PiAxis, PiReason } from './types.js';
@@ -95,14 +97,38 @@ function attachmentList(parsed: ParsedMail) {
 }
 
 export interface ViewOptions {
-  allowRemote: boolean;
+  /** the user asked to see this message's remote images ("show images", this view only) */
+  askedRemote: boolean;
   lang: Lang;
 }
 
-export async function getMessageView(deps: Deps, userId: number, id: number, opts: ViewOptions) {
-  const row = await findMessage(deps.db, userId, id);
+function senderOf(parsed: ParsedMail): string | null {
+  return addressesOf(parsed).find((a) => a.role === 'from')?.address ?? null;
+}
+
+/** The message's own images (multipart/related parts with a Content-ID) as data: URLs, to resolve cid: links. */
+const INLINE_IMAGE_MAX = 5 * 1024 * 1024;
+function inlineImages(parsed: ParsedMail): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of parsed.attachments) {
+    const type = a.contentType.toLowerCase();
+    if (!a.cid || !/^image\/(?:png|gif|jpeg|webp)$/.test(type) || a.content.length > INLINE_IMAGE_MAX) continue;
+    out.set(a.cid.replace(/^<|>$/g, ''), `data:${type};base64,${a.content.toString('base64')}`);
+  }
+  return out;
+}
+
+async function sanitizedBody(deps: Deps, user: User, parsed: ParsedMail, askedRemote: boolean) {
+  if (typeof parsed.html !== 'string') return { html: null, blockedRemote: 0, remote: null as RemoteImages };
+  const remote = await remoteImagesFor(deps.db, user, senderOf(parsed), askedRemote);
+  const clean = sanitizeHtml(parsed.html, { allowRemote: remote !== null, inlineImages: inlineImages(parsed) });
+  return { html: clean.html, blockedRemote: clean.blockedRemote, remote };
+}
+
+export async function getMessageView(deps: Deps, user: User, id: number, opts: ViewOptions) {
+  const row = await findMessage(deps.db, user.id, id);
   const parsed = await parseBlob(deps, row.blob_hash);
-  const html = typeof parsed.html === 'string' ? sanitizeHtml(parsed.html, { allowRemote: opts.allowRemote }) : null;
+  const body = await sanitizedBody(deps, user, parsed, opts.askedRemote);
   const auth = row.auth_json ? (JSON.parse(row.auth_json) as AuthResults) : null;
   const transport = row.transport_json ? (JSON.parse(row.transport_json) as { tls?: unknown }) : null;
   const [pi, tags] = await Promise.all([piOf(deps.db, row, opts.lang), messageTagNames(deps.db, [row.id])]);
@@ -111,8 +137,13 @@ export async function getMessageView(deps: Deps, userId: number, id: number, opt
     discussion_id: row.discussion_id,
     headers: headersOf(parsed, row),
     text: parsed.text ?? '',
-    html: html?.html ?? null,
-    blocked_remote: html?.blockedRemote ?? 0,
+    html: body.html,
+    /** the HTML as its own document, for an iframe: GET it (add ?remote=1 for "show images") */
+    body_url: body.html === null ? null : `/api/v1/messages/${row.id}/body`,
+    blocked_remote: body.blockedRemote,
+    /** why remote images are shown (asked, trusted sender, setting), or null when they are blocked */
+    remote_images: body.remote,
+    sender: senderOf(parsed),
     attachments: attachmentList(parsed),
     auth,
     auth_summary: auth?.summary ?? [],
@@ -126,6 +157,26 @@ export async function getMessageView(deps: Deps, userId: number, id: number, opt
     spam_score: row.spam_score,
     importance: row.importance,
   };
+}
+
+/** The sanitized HTML body as a whole document, and whether its remote images may load. */
+export async function getMessageBodyDocument(deps: Deps, user: User, id: number, askedRemote: boolean): Promise<{ document: string; remote: boolean }> {
+  const row = await findMessage(deps.db, user.id, id);
+  const parsed = await parseBlob(deps, row.blob_hash);
+  const body = await sanitizedBody(deps, user, parsed, askedRemote);
+  const inner = body.html ?? `<pre>${escapeHtml(parsed.text ?? '')}</pre>`;
+  return { document: frameDocument(inner, user.lang), remote: body.remote !== null };
+}
+
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+}
+
+/** A readable default look; the mail's own inline styles come after and win. */
+const FRAME_STYLE = 'body{margin:0.5rem;font:15px/1.45 system-ui,sans-serif;color:#1b1b1b;background:#fff;overflow-wrap:anywhere}img{max-width:100%;height:auto}pre{white-space:pre-wrap}';
+
+function frameDocument(body: string, lang: string): string {
+  return `<!doctype html><html lang="${lang === 'fr' ? 'fr' : 'en'}"><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"><style>${FRAME_STYLE}</style></head><body>${body}</body></html>`;
 }
 
 export async function getRaw(deps: Deps, userId: number, id: number): Promise<{ raw: Buffer; filename: string }> {

@@ -8,6 +8,8 @@ import sanitize from 'sanitize-html';
 
 export interface SanitizeOptions {
   allowRemote: boolean;
+  /** the message's own images by Content-ID (no angle brackets) as data: URLs; a cid: not here is dropped */
+  inlineImages?: ReadonlyMap<string, string>;
 }
 
 export interface SanitizeResult {
@@ -78,15 +80,29 @@ function isInlineImage(url: string): boolean {
   return schemeOf(url) === 'cid' || INLINE_IMAGE.test(compactUrl(url));
 }
 
+/** "cid:part1.abc%40example.org" → "part1.abc@example.org" (RFC 2392: the URL is %-encoded). */
+function contentIdOf(url: string): string {
+  const id = compactUrl(url).slice(4);
+  try {
+    return decodeURIComponent(id);
+  } catch {
+    return id;
+  }
+}
+
 type Attribs = Record<string, string>;
 
 /** Per-call state: the count must not leak between messages. */
 class Transformer {
   blockedRemote = 0;
-  constructor(private readonly allowRemote: boolean) {}
+  constructor(
+    private readonly allowRemote: boolean,
+    private readonly inlineImages: ReadonlyMap<string, string> | undefined,
+  ) {}
 
   /** Decides one image URL: keep it as is, or drop it (counting it when it was remote). */
   private imageUrl(url: string): string | undefined {
+    if (schemeOf(url) === 'cid' && this.inlineImages) return this.inlineImages.get(contentIdOf(url));
     if (isInlineImage(url)) return url;
     if (isRemote(url)) {
       if (this.allowRemote && schemeOf(url) !== null) return url;
@@ -151,7 +167,7 @@ function cssAllowList(): Record<string, RegExp[]> {
 }
 
 export function sanitizeHtml(html: string, opts: SanitizeOptions): SanitizeResult {
-  const t = new Transformer(opts.allowRemote);
+  const t = new Transformer(opts.allowRemote, opts.inlineImages);
   const clean = sanitize(html, {
     allowedTags: ALLOWED_TAGS,
     nonTextTags: NON_TEXT_TAGS,

@@ -76,7 +76,7 @@ t.test('mail flow: live arrival with PI, sandboxed HTML, quick reply to a remote
   await page.getByRole('heading', { name: 'Jam recipes' }).waitFor();
   const frame = page.locator('.message-html iframe');
   await frame.waitFor();
-  t.equal(await frame.getAttribute('sandbox'), '', 'sandbox with no permission');
+  t.equal(await frame.getAttribute('sandbox'), 'allow-popups allow-popups-to-escape-sandbox', 'sandboxed: no scripts, no same-origin, links open in a new tab');
   await page.frameLocator('.message-html iframe').getByText('the jam recipe', { exact: false }).waitFor();
   await page.locator('.message-head button.pi').click();
   await page.locator('.message-head .pi-pop').getByRole('link', { name: c['pi.help_link'] }).waitFor();

@@ -200,6 +200,82 @@ t.test('hostile HTML is sanitized; remote images only with allow_remote=1', asyn
   t.equal(allowed.blocked_remote, 0);
 });
 
+/** HTML with an image of its own (multipart/related, cid:) and a remote one. */
+function relatedMessage(): Buffer {
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+  return Buffer.from([
+    'From: Newsletter <news@remote.test>',
+    'To: Alice <alice@example.test>',
+    'Subject: Our news',
+    'Date: Fri, 27 Feb 2026 10:00:00 +0000',
+    'Message-ID: <news-1@remote.test>',
+    'MIME-Version: 1.0',
+    'Content-Type: multipart/related; boundary="r1"',
+    '',
+    '--r1',
+    'Content-Type: text/html; charset=utf-8',
+    '',
+    '<p style="color: #c00">Red news</p><img src="cid:logo%40remote.test" alt="logo"><img src="https://cdn.remote.test/banner.png" alt="banner">',
+    '--r1',
+    'Content-Type: image/png',
+    'Content-ID: <logo@remote.test>',
+    'Content-Transfer-Encoding: base64',
+    '',
+    png.toString('base64'),
+    '--r1--',
+    '',
+  ].join('\r\n'));
+}
+
+t.test('the HTML body as its own document: own CSP, framable by the app only, remote images once, per sender or always', async (t) => {
+  const { h, alice, bob } = await world(t);
+  const id = await h.ingest(relatedMessage(), [h.users.alice]);
+  const view = (await alice.get(`/api/v1/messages/${id}`)).body;
+  t.equal(view.body_url, `/api/v1/messages/${id}/body`);
+  t.equal(view.sender, 'news@remote.test');
+  t.equal(view.remote_images, null, 'blocked by default');
+  t.equal(view.blocked_remote, 1);
+
+  const doc = await alice.get(view.body_url);
+  t.equal(doc.status, 200);
+  t.match(doc.headers.get('content-type'), /^text\/html; charset=utf-8/);
+  const csp = doc.headers.get('content-security-policy') ?? '';
+  t.match(csp, /default-src 'none'/);
+  t.match(csp, /img-src data:(;|$)/, 'images only from data: while remote ones are blocked');
+  t.match(csp, /sandbox allow-popups/);
+  t.match(csp, /frame-ancestors 'self'/, 'only the app may frame it');
+  t.notMatch(csp, /script-src/, 'no script source at all (default-src none)');
+  t.equal(doc.headers.get('x-frame-options'), 'SAMEORIGIN');
+  const text = doc.raw.toString('utf8');
+  t.match(text, /^<!doctype html>/);
+  t.match(text, /style="color:#c00"|style="color: #c00"/, "inline styles kept (the document's CSP allows them)");
+  t.match(text, /<img src="data:image\/png;base64,iVBORw0KGgo[^"]*" alt="logo"/, 'its own image inlined from the cid: part');
+  t.notMatch(text, /cdn\.remote\.test/, 'the remote one is not there');
+
+  const once = await alice.get(`${view.body_url}?remote=1`);
+  t.match(once.headers.get('content-security-policy'), /img-src data: https: http:/);
+  t.match(once.raw.toString('utf8'), /https:\/\/cdn\.remote\.test\/banner\.png/, 'shown once when asked');
+  t.equal((await alice.get(view.body_url)).raw.toString('utf8').includes('cdn.remote.test'), false, 'and only that time');
+
+  t.equal((await bob.get(view.body_url)).status, 404, "another user's message body is missing");
+
+  const trust = await alice.post('/api/v1/image-senders', { address: 'News@Remote.test' });
+  t.equal(trust.status, 200);
+  t.equal(trust.body.address, 'news@remote.test');
+  t.same((await alice.get('/api/v1/image-senders')).body.senders, ['news@remote.test']);
+  t.same((await bob.get('/api/v1/image-senders')).body.senders, [], "one user's trust is not another's");
+  const trusted = (await alice.get(`/api/v1/messages/${id}`)).body;
+  t.equal(trusted.remote_images, 'sender');
+  t.equal(trusted.blocked_remote, 0);
+  t.match((await alice.get(view.body_url)).raw.toString('utf8'), /cdn\.remote\.test/, 'always for this sender');
+  t.equal((await alice.post('/api/v1/image-senders', { address: 'not an address' })).status, 400);
+  t.equal((await alice.request('DELETE', '/api/v1/image-senders/news%40remote.test')).status, 204);
+  t.equal((await alice.get(`/api/v1/messages/${id}`)).body.remote_images, null, 'trust withdrawn');
+
+  t.equal((await alice.request('PATCH', '/api/v1/me', { json: { settings: { show_images: 'always' } } })).status, 200);
+  t.equal((await alice.get(`/api/v1/messages/${id}`)).body.remote_images, 'setting', 'the account-wide setting');
+});
+
 t.test('raw and attachment downloads are attachments with safe types', async (t) => {
   const { alice, bob, m } = await world(t);
   const raw = await alice.get(`/api/v1/messages/${m.hostile}/raw`);

@@ -7,6 +7,8 @@ import { html, Component } from './html.js';
 import { t, setLanguage, setTimeZone, currentLang } from './i18n.js';
 import { api, setCsrf, onSessionEnd } from './api.js';
 import { currentRoute, navigate, onRouteChange } from './router.js';
+import { setPrefs, prefs, notifyNewMail } from './prefs.js';
+import { subscribe } from './live.js';
 import { Layout } from './components/layout.js';
 import { SetupScreen } from './screens/setup.js';
 import { LoginScreen } from './screens/login.js';
@@ -63,7 +65,23 @@ export class App extends Component {
 
   async applyUser(user) {
     setTimeZone(user.timezone);
+    setPrefs(user.settings);
+    this.watchNewMail();
     await setLanguage(user.lang);
+  }
+
+  /** Desktop notifications of new mail follow the preference (and the browser's permission). */
+  watchNewMail() {
+    const wanted = prefs().notifications;
+    if (wanted && !this.offNewMail) {
+      this.offNewMail = subscribe('message', (m) => {
+        if (m.is_spam || m.tags?.includes('SENT')) return;
+        notifyNewMail(t('notify.new_mail', { from: m.from?.name || m.from?.address || '?' }), m.subject || t('mail.no_subject'));
+      });
+    } else if (!wanted && this.offNewMail) {
+      this.offNewMail();
+      this.offNewMail = null;
+    }
   }
 
   /** After login or setup: straight in when the server recognised this device. */
@@ -84,12 +102,15 @@ export class App extends Component {
 
   async refreshMe(phase) {
     const me = await api('GET', '/me');
+    await this.applyUser(me.user);
     this.setState({ phase, user: me.user, pi: me.pi ?? null, settings: me.user.settings ?? null, notice: null });
     if (phase === 'in' && !location.hash) navigate('/timeline');
   }
 
   toLogin(notice = null) {
     setCsrf(null);
+    setPrefs(null);
+    this.watchNewMail();
     this.setState({ phase: 'login', user: null, pi: null, settings: null, notice });
   }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Router } from '@koa/router';
 import { parseSearchQuery } from '../../mail/search-query.js';
 import { searchMessages, type MessageHit } from '../../mail/search.js';
-import { piBadge } from '../../mail/timeline.js';
+import { messageTagNames, piBadge } from '../../mail/timeline.js';
 import { authOf, type ApiState } from '../types.js';
 import { protectedRouter, type RouteContext } from './context.js';
 
@@ -14,11 +14,11 @@ const searchBody = z.object({
   include_spam: z.boolean().optional(),
 });
 
-function presentHit(h: MessageHit) {
+function presentHit(h: MessageHit, tags: string[]) {
   return {
     id: h.id, discussion_id: h.discussionId, subject: h.subject, from: { address: h.fromAddress, name: h.fromName },
     date: h.date, excerpt: h.excerpt, is_read: h.isRead, has_attachments: h.attachmentCount > 0, importance: h.importance,
-    pi: piBadge(h.piScore, h.piLetter),
+    pi: piBadge(h.piScore, h.piLetter), tags,
   };
 }
 
@@ -30,7 +30,8 @@ export function searchRoutes({ services }: RouteContext): Router<ApiState> {
     const result = await searchMessages(services.deps.db, user.id, parseSearchQuery(body.q), {
       limit: body.limit, offset: body.offset, includeSpam: body.include_spam, timeZone: user.timezone,
     });
-    ctx.body = { total: result.total, total_capped: result.totalCapped, items: result.messages.map(presentHit) };
+    const tags = await messageTagNames(services.deps.db, result.messages.map((m) => m.id));
+    ctx.body = { total: result.total, total_capped: result.totalCapped, items: result.messages.map((h) => presentHit(h, tags.get(h.id) ?? [])) };
   });
   return router;
 }

@@ -15,9 +15,10 @@ t.test('both languages explain every band and axis, and differ', async (t) => {
     t.equal(covered(h.letters), 101, `${h.lang}: letters cover 0–100`);
     t.equal(covered(h.colours), 101, `${h.lang}: colours cover 0–100`);
     for (const b of [...h.letters, ...h.colours]) t.not(b.help, b.key, `${h.lang}: band ${b.key} explained`);
-    for (const a of [...h.message.axes, ...h.account.axes, ...h.device.axes]) t.not(a.help, a.axis, `${h.lang}: axis ${a.axis} explained`);
-    for (const s of [...h.message.signals, ...h.account.signals, ...h.device.signals]) t.ok(s.help, `${h.lang}: ${s.signal}`);
+    for (const a of [...h.message.axes, ...h.account.axes, ...h.device.axes, ...h.contact.axes]) t.not(a.help, a.axis, `${h.lang}: axis ${a.axis} explained`);
+    for (const s of [...h.message.signals, ...h.account.signals, ...h.device.signals, ...h.contact.signals]) t.ok(s.help, `${h.lang}: ${s.signal}`);
   }
   t.not(en.message.help, fr.message.help);
+  t.ok(en.contact.signals.some((s) => s.signal === 'KEY_STRONG'), 'the contact weights are on the help page');
   t.same(en.letters.map((b) => b.key), fr.letters.map((b) => b.key));
 });

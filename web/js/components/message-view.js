@@ -1,14 +1,16 @@
 // One message of a discussion, opened: from/to/cc and date (the user's zone), its PI badge with
 // the reasons by axis (travel, sender, content), the authentication results in plain words, the
-// attachments as download links, and the body. HTML is the API's sanitized copy shown in an iframe
-// with sandbox="" (no scripts, a unique origin, no forms, no navigation of the page); a srcdoc
-// document also inherits this page's CSP, so even a missed remote image could not load. Remote
-// images are blocked by the API unless asked (?allow_remote=1: "show images", for this view only).
+// attachments as download links, and the body. HTML is the API's sanitized copy served as its own
+// document (GET /messages/:id/body) with its own CSP, in an iframe sandboxed without scripts or
+// same-origin (links open in a new tab, nothing else). Remote images stay blocked unless the user
+// shows them once (?remote=1), always for this sender (POST /image-senders) or always (settings).
 import { html, Component } from '../html.js';
 import { t, formatDate } from '../i18n.js';
 import { api } from '../api.js';
 import { PiBadge } from './pi-badge.js';
 import { ErrorNote } from './field.js';
+import { prefs } from '../prefs.js';
+import { TagChip } from '../screens/search.js';
 
 const AXES = ['travel', 'sender', 'content'];
 
@@ -20,11 +22,6 @@ function size(bytes) {
   if (bytes < 1024) return `${bytes} B`;
   if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`;
   return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
-}
-
-/** The iframe's document: the sanitized body, with a charset and a readable default look. */
-function frameDoc(body) {
-  return `<!doctype html><html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer"></head><body>${body}</body></html>`;
 }
 
 export function PiAxes({ pi }) {
@@ -97,12 +94,31 @@ export class MessageView extends Component {
     </header>`;
   }
 
+  trustSender = (trusted) => this.act(async () => {
+    const address = this.state.m.sender;
+    if (trusted) await api('POST', '/image-senders', { body: { address } });
+    else await api('DELETE', `/image-senders/${encodeURIComponent(address)}`);
+    await this.load(false);
+  });
+
+  renderRemoteNote(m) {
+    const { busy, allowRemote } = this.state;
+    if (m.remote_images === 'sender') {
+      return html`<p class="remote-note">${t('message.remote_trusted', { sender: m.sender })}
+        <button type="button" class="quiet" disabled=${busy} onClick=${() => this.trustSender(false)}>${t('message.remote_untrust')}</button></p>`;
+    }
+    if (m.blocked_remote === 0 || allowRemote || m.remote_images || prefs().show_images === 'never') return null;
+    return html`<p class="remote-note">${t('message.remote_blocked', { n: m.blocked_remote })}
+      <button type="button" class="quiet" onClick=${() => this.load(true)}>${t('message.show_images')}</button>
+      ${m.sender ? html`<button type="button" class="quiet" disabled=${busy} onClick=${() => this.trustSender(true)}>${t('message.show_images_sender', { sender: m.sender })}</button>` : null}</p>`;
+  }
+
   renderBody(m) {
     if (m.html === null) return html`<pre class="message-text">${m.text}</pre>`;
+    const src = `${m.body_url}${this.state.allowRemote ? '?remote=1' : ''}`;
     return html`<div class="message-html">
-      ${m.blocked_remote > 0 && !this.state.allowRemote ? html`<p class="remote-note">${t('message.remote_blocked', { n: m.blocked_remote })}
-        <button type="button" class="quiet" onClick=${() => this.load(true)}>${t('message.show_images')}</button></p>` : null}
-      <iframe sandbox="" referrerpolicy="no-referrer" title=${t('message.body_frame')} srcdoc=${frameDoc(m.html)}></iframe>
+      ${this.renderRemoteNote(m)}
+      <iframe key=${`${src}|${m.remote_images}`} src=${src} sandbox="allow-popups allow-popups-to-escape-sandbox" referrerpolicy="no-referrer" title=${t('message.body_frame')}></iframe>
     </div>`;
   }
 
@@ -110,6 +126,7 @@ export class MessageView extends Component {
     const { m, error, busy, tagInput } = this.state;
     if (!m) return html`<article class="message">${error ? html`<${ErrorNote} error=${error} />` : html`<p class="loading">${t('loading')}</p>`}</article>`;
     const listId = `tags-${m.id}`;
+    const colour = new Map(known.map((x) => [x.name, x.color]));
     return html`<article class="message" data-id=${m.id}>
       ${this.renderHead(m)}
       <${PiAxes} pi=${m.pi} />
@@ -119,11 +136,11 @@ export class MessageView extends Component {
         <a href=${`/api/v1/messages/${m.id}/attachments/${a.index}`} download=${a.filename || ''}>📎 ${a.filename || t('message.attachment_unnamed')}</a> <span class="muted">${size(a.size)}</span></li>`)}</ul>` : null}
       <${ErrorNote} error=${error} />
       <footer class="message-actions">
-        <span class="tags">${m.tags.map((name) => html`<span class="tag" key=${name}>${name}
+        <span class="tags">${m.tags.map((name) => html`<span class="tag" key=${name}><${TagChip} tag=${{ name, color: colour.get(name) }} />
           <button type="button" class="tag-remove" aria-label=${t('message.tag_remove', { tag: name })} disabled=${busy} onClick=${() => this.tags({ remove: [name] })}>×</button></span>`)}</span>
         <form class="tag-add" onSubmit=${this.addTag}>
           <input list=${listId} value=${tagInput} placeholder=${t('message.tag_add')} aria-label=${t('message.tag_add')} onInput=${(e) => this.setState({ tagInput: e.currentTarget.value })} />
-          <datalist id=${listId}>${known.filter((x) => !m.tags.includes(x)).map((x) => html`<option value=${x} />`)}</datalist>
+          <datalist id=${listId}>${known.filter((x) => !m.tags.includes(x.name)).map((x) => html`<option value=${x.name} />`)}</datalist>
         </form>
         <button type="button" class="quiet" disabled=${busy} onClick=${this.markUnread}>${t('message.mark_unread')}</button>
         ${m.is_spam

@@ -1,5 +1,6 @@
 // The Privacy Index badge: letter, colour and score; a click opens the reasons (when the API gave
-// them) and a link to the help page. Used for the account, devices and discussions alike.
+// them), each reason a link to its line of the help page (#/help/SIGNAL), and a link to the whole
+// page. Used for the account, devices, contacts, discussions and messages alike.
 import { html, Component, createRef } from '../html.js';
 import { t } from '../i18n.js';
 
@@ -8,6 +9,7 @@ export class PiBadge extends Component {
   wrap = createRef();
 
   toggle = () => this.setState({ open: !this.state.open });
+  close = () => this.setState({ open: false });
 
   // Open, it closes on a click anywhere else (another badge, a link, the page).
   onOutside = (e) => {
@@ -43,9 +45,10 @@ export class PiBadge extends Component {
         <p class="pi-head"><strong>${title}</strong></p>
         ${pi.reasons?.length
           ? html`<ul class="pi-reasons">${pi.reasons.map((r) => html`<li class=${r.points > 0 ? 'gain' : 'none'}>
-              <span class="pts">${r.points > 0 ? `+${r.points}` : '0'}</span> <span>${r.help}</span></li>`)}</ul>`
+              <span class="pts">${r.points > 0 ? `+${r.points}` : '0'}</span>
+              ${r.signal ? html`<a class="reason" href=${`#/help/${encodeURIComponent(r.signal)}`} onClick=${this.close}>${r.help}</a>` : html`<span>${r.help}</span>`}</li>`)}</ul>`
           : html`<p class="muted">${t('pi.no_reasons')}</p>`}
-        <a href="#/help" onClick=${() => this.setState({ open: false })}>${t('pi.help_link')}</a>
+        <a href="#/help" onClick=${this.close}>${t('pi.help_link')}</a>
       </div>` : null}
     </span>`;
   }

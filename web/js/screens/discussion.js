@@ -12,14 +12,16 @@ import { ErrorNote } from '../components/field.js';
 import { PiBadge } from '../components/pi-badge.js';
 import { MessageView } from '../components/message-view.js';
 import { SendStatus } from '../components/send-status.js';
+import { TagChip } from './search.js';
+import { prefs } from '../prefs.js';
 
 export class DiscussionScreen extends Component {
-  state = { d: null, error: null, open: new Set(), reply: '', sending: false, sent: null, replyError: null, tags: [] };
+  state = { d: null, error: null, open: new Set(), reply: '', sending: false, sent: null, replyError: null, tags: [], tagInput: '', tagError: null };
   replyBox = createRef();
 
   componentDidMount() {
     this.load(true);
-    api('GET', '/tags').then((r) => this.setState({ tags: r.items.map((x) => x.name) })).catch(() => {});
+    api('GET', '/tags').then((r) => this.setState({ tags: r.items })).catch(() => {});
     this.off = subscribe('message', (e) => {
       if (String(e.discussionId) === String(this.props.id)) this.load();
     });
@@ -83,6 +85,40 @@ export class DiscussionScreen extends Component {
     }
   };
 
+  /** The same tag change on every message of the discussion (POST /discussions/:id/tags). */
+  async changeTags(change) {
+    this.setState({ tagError: null });
+    try {
+      await api('POST', `/discussions/${this.props.id}/tags`, { body: change });
+      await this.load();
+    } catch (tagError) {
+      this.setState({ tagError });
+    }
+  }
+
+  addTag = (e) => {
+    e.preventDefault();
+    const name = this.state.tagInput.trim();
+    if (!name) return;
+    this.setState({ tagInput: '' });
+    this.changeTags({ add: [name] });
+  };
+
+  renderTags(d) {
+    const { tags, tagInput, tagError } = this.state;
+    const names = [...new Set(d.messages.flatMap((m) => m.tags))].sort();
+    const colour = new Map(tags.map((x) => [x.name, x.color]));
+    return html`<div class="discussion-tags">
+      <span class="tags">${names.map((name) => html`<span class="tag" key=${name}><${TagChip} tag=${{ name, color: colour.get(name) }} />
+        <button type="button" class="tag-remove" aria-label=${t('discussion.tag_remove', { tag: name })} onClick=${() => this.changeTags({ remove: [name] })}>×</button></span>`)}</span>
+      <form class="tag-add" onSubmit=${this.addTag}>
+        <input list="discussion-tags" value=${tagInput} placeholder=${t('discussion.tag_add')} aria-label=${t('discussion.tag_add')} onInput=${(e) => this.setState({ tagInput: e.currentTarget.value })} />
+        <datalist id="discussion-tags">${tags.filter((x) => !names.includes(x.name)).map((x) => html`<option value=${x.name} />`)}</datalist>
+      </form>
+      <${ErrorNote} error=${tagError} />
+    </div>`;
+  }
+
   onReplyKey = (e) => {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
       e.preventDefault();
@@ -107,7 +143,8 @@ export class DiscussionScreen extends Component {
         <${PiBadge} pi=${d.pi} label=${t('discussion.pi')} />
       </header>
       ${d.truncated ? html`<p class="muted">${t('discussion.truncated', { n: d.messages.length })}</p>` : null}
-      <ol class="messages">${d.messages.map((m) => html`<li key=${m.id}>
+      ${this.renderTags(d)}
+      <ol class="messages">${(prefs().message_order === 'newest_first' ? [...d.messages].reverse() : d.messages).map((m) => html`<li key=${m.id}>
         ${open.has(m.id)
           ? html`<${MessageView} id=${m.id} tags=${tags} onChanged=${() => this.load()} />`
           : this.renderCollapsed(m)}</li>`)}</ol>

@@ -72,7 +72,8 @@ export class HelpScreen extends Component {
         <h2>${t('help.discussion_title')}</h2>
         <p>${help.discussion.help}</p>
         ${this.section('account', t('help.account_title'), help.account, signal)}
-        ${this.section('device', t('help.devices_title'), help.device, signal)}`
+        ${this.section('device', t('help.devices_title'), help.device, signal)}
+        ${help.contact ? this.section('contact', t('help.contact_title'), help.contact, signal) : null}`
         : error ? null : html`<p class="loading">${t('loading')}</p>`}
     </section>`;
   }

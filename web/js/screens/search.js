@@ -34,11 +34,12 @@ export function TagChip({ tag }) {
 function Hit({ hit }) {
   return html`<li class=${`discussion hit${hit.is_read ? '' : ' unread'}`}>
     <${PiBadge} pi=${hit.pi} />
-    <a class="summary" href=${`#/discussions/${hit.discussion_id}`}>
+    <div class="summary-col"><a class="summary" href=${`#/discussions/${hit.discussion_id}`}>
       <div class="line"><span class="who">${hit.from?.name || hit.from?.address || ''}</span><span>${formatDate(hit.date)}</span></div>
       <div class="subject">${hit.subject || t('mail.no_subject')}${hit.has_attachments ? html` <span class="badge" title=${t('search.attachment')}>📎</span>` : null}</div>
       <div class="excerpt">${hit.excerpt}</div>
     </a>
+    ${hit.tags?.length ? html`<div class="tags">${hit.tags.map((name) => html`<${TagChip} key=${name} tag=${{ name }} />`)}</div>` : null}</div>
   </li>`;
 }
 

@@ -24,7 +24,32 @@ function timeZones(current) {
 }
 
 export class SettingsScreen extends Component {
-  state = { name: this.props.user.display_name ?? '', saved: null, error: null, pw: { current: '', next: '', again: '' }, pwError: null, pwDone: null, busy: false };
+  state = { name: this.props.user.display_name ?? '', saved: null, error: null, pw: { current: '', next: '', again: '' }, pwError: null, pwDone: null, busy: false, imageSenders: [], notifyDenied: false };
+
+  componentDidMount() {
+    this.loadImageSenders();
+  }
+
+  loadImageSenders = () => api('GET', '/image-senders').then((r) => this.setState({ imageSenders: r.senders })).catch((error) => this.setState({ error }));
+
+  forgetImageSender = async (address) => {
+    try {
+      await api('DELETE', `/image-senders/${encodeURIComponent(address)}`);
+      await this.loadImageSenders();
+    } catch (error) {
+      this.setState({ error });
+    }
+  };
+
+  /** Turning notifications on asks the browser's permission first; a refusal is said, not saved. */
+  setBoolean = async (key, on) => {
+    if (key === 'notifications' && on && typeof Notification !== 'undefined' && Notification.permission !== 'granted') {
+      const answer = await Notification.requestPermission().catch(() => 'denied');
+      this.setState({ notifyDenied: answer !== 'granted' });
+      if (answer !== 'granted') return;
+    }
+    this.patch({ settings: { [key]: on } }, 'display');
+  };
 
   async patch(body, what) {
     this.setState({ error: null, saved: null });
@@ -62,7 +87,7 @@ export class SettingsScreen extends Component {
     return html`<div class="prefs">
       ${Object.entries(settings).map(([key, value]) => typeof value === 'boolean'
         ? html`<label class="check"><input type="checkbox" name=${key} checked=${value}
-            onChange=${(e) => this.patch({ settings: { [key]: e.currentTarget.checked } }, 'display')} /> ${t(`settings.pref.${key}`)}</label>`
+            onChange=${(e) => this.setBoolean(key, e.currentTarget.checked)} /> ${t(`settings.pref.${key}`)}</label>`
         : CHOICES[key] ? html`<${SelectField} label=${t(`settings.pref.${key}`)} name=${key} value=${value}
             options=${CHOICES[key].map((v) => [v, t(`settings.pref.${key}.${v}`)])}
             onInput=${(_, v) => this.patch({ settings: { [key]: v } }, 'display')} />` : null)}
@@ -93,7 +118,13 @@ export class SettingsScreen extends Component {
 
       <h2>${t('settings.display')}</h2>
       ${this.renderPreferences(user.settings ?? {})}
+      ${this.state.notifyDenied ? html`<p class="error" role="alert">${t('settings.notifications_denied')}</p>` : null}
       ${done('display')}
+      <h3>${t('settings.image_senders')}</h3>
+      ${this.state.imageSenders.length
+        ? html`<ul class="image-senders">${this.state.imageSenders.map((a) => html`<li key=${a}>${a}
+            <button type="button" class="quiet" aria-label=${t('settings.image_senders_remove', { sender: a })} onClick=${() => this.forgetImageSender(a)}>×</button></li>`)}</ul>`
+        : html`<p class="muted">${t('settings.image_senders_none')}</p>`}
 
       <h2>${t('settings.password')}</h2>
       <form class="password-form" onSubmit=${this.changePassword}>

@@ -10,6 +10,7 @@ import { navigate } from '../router.js';
 import { subscribe } from '../live.js';
 import { ErrorNote } from '../components/field.js';
 import { PiBadge } from '../components/pi-badge.js';
+import { TagChip } from './search.js';
 
 const PAGE = 50;
 const PI_RANGES = { any: [null, null], low: [0, 40], mid: [41, 74], high: [75, 100] };
@@ -25,12 +26,12 @@ function importanceMark(n) {
   return null;
 }
 
-function DiscussionItem({ d, selected }) {
+function DiscussionItem({ d, selected, colours }) {
   const who = d.participants.map((p) => p.name || p.address).join(', ');
   const cls = ['discussion', d.unread_count ? 'unread' : '', selected ? 'selected' : ''].join(' ').trim();
   return html`<li class=${cls} data-id=${d.id} aria-current=${selected ? 'true' : undefined}>
     <${PiBadge} pi=${d.pi} />
-    <a class="summary" href=${`#/discussions/${d.id}`}>
+    <div class="summary-col"><a class="summary" href=${`#/discussions/${d.id}`}>
       <div class="line"><span class="who">${who}</span>
         <time datetime=${new Date(d.last_message_at).toISOString()}>${formatDate(d.last_message_at)}</time></div>
       <div class="subject">${importanceMark(d.importance)}${d.subject || t('mail.no_subject')}
@@ -38,8 +39,8 @@ function DiscussionItem({ d, selected }) {
         ${d.message_count > 1 ? html` <span class="count">(${d.message_count})</span>` : null}
         ${d.unread_count ? html` <span class="badge">${t('mail.unread', { n: d.unread_count })}</span>` : null}</div>
       <div class="excerpt">${d.excerpt}</div>
-      ${d.tags.length ? html`<div class="tags">${d.tags.map((name) => html`<span class="tag" key=${name}>${name}</span>`)}</div>` : null}
     </a>
+    ${d.tags.length ? html`<div class="tags">${d.tags.map((name) => html`<${TagChip} key=${name} tag=${{ name, color: colours.get(name) }} />`)}</div>` : null}</div>
   </li>`;
 }
 
@@ -147,7 +148,8 @@ export class TimelineScreen extends Component {
   }
 
   render() {
-    const { items, next, error, selected, loading } = this.state;
+    const { items, next, error, selected, loading, tags } = this.state;
+    const colours = new Map(tags.map((tg) => [tg.name, tg.color]));
     return html`<section class="mail">
       <header class="screen-head"><h1>${t('mail.title')}</h1>
         <span class="actions">
@@ -158,7 +160,7 @@ export class TimelineScreen extends Component {
       ${this.renderFilters()}
       <${ErrorNote} error=${error} />
       ${items === null ? html`<p class="loading">${t('loading')}</p>`
-        : items.length ? html`<ul class="timeline">${items.map((d, i) => html`<${DiscussionItem} key=${d.id} d=${d} selected=${i === selected} />`)}</ul>`
+        : items.length ? html`<ul class="timeline">${items.map((d, i) => html`<${DiscussionItem} key=${d.id} d=${d} selected=${i === selected} colours=${colours} />`)}</ul>`
         : html`<p class="empty">${t('mail.empty')}</p>`}
       ${next ? html`<div ref=${this.sentinel} class="more"><button type="button" disabled=${loading} onClick=${() => this.load(next)}>${t('mail.more')}</button></div>` : null}
     </section>`;
