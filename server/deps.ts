@@ -33,6 +33,9 @@ export interface DomainEvents {
   emit(event: 'message', e: { userId: number; messageId: number; discussionId: number }): boolean;
   on(event: 'delivery', listener: (e: DeliveryEvent) => void): this;
   emit(event: 'delivery', e: DeliveryEvent): boolean;
+  /** some sessions of this user were deleted (a device removed, the password changed) */
+  on(event: 'sessions-ended', listener: (e: { userId: number }) => void): this;
+  emit(event: 'sessions-ended', e: { userId: number }): boolean;
 }
 
 export interface Deps {

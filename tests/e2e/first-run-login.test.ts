@@ -3,7 +3,7 @@
  * first run with the console code → naming this device → the timeline; log out and back in from
  * the same browser (recognised: no naming step); a second browser context logs in as the same
  * user and becomes a second device; the first removes it from the devices screen and the second's
- * next API call gets 401, which brings it back to the login screen; the first then removes itself
+ * live stream says its session ended, which brings it back to the login screen at once; the first then removes itself
  * and is logged out. Along the way: keyboard shortcuts, the PI badge's reasons, the greyed "coming
  * soon" buttons, a phone-sized viewport without sideways scrolling, no untranslated string on any
  * screen, no console error or uncaught exception, and no request to anything but 127.0.0.1.
@@ -190,11 +190,10 @@ for (const lang of ['en', 'fr'] as const) {
     await items.filter({ hasText: 'Old phone' }).waitFor({ state: 'detached' });
     t.equal(await items.count(), 1, 'one device left');
 
-    // The phone's next API call gets 401 and the UI returns to login.
-    const refused = phone.page.waitForResponse((r) => r.url().endsWith('/api/v1/discussions?limit=50'));
-    await phone.page.getByRole('button', { name: c['mail.refresh'] }).click();
-    t.equal((await refused).status(), 401, "the removed device's next call is refused");
-    await phone.page.getByRole('heading', { name: c['login.title'] }).waitFor();
+    // The phone is told over its live stream and returns to login with no action of its own.
+    await phone.page.getByRole('heading', { name: c['login.title'] }).waitFor({ timeout: 5000 });
+    const refused = await phone.page.evaluate(async () => (await fetch('/api/v1/discussions?limit=50')).status);
+    t.equal(refused, 401, "the removed device's calls are refused");
     await phone.page.getByText(c['error.unauthorized']!).waitFor();
     await assertTranslated(t, phone.page, 'login after the session ended');
 

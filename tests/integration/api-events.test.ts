@@ -143,6 +143,38 @@ t.test('SSE: new mail arrives live, only the owner gets it, listeners go with th
   t.equal(anon, 401, 'logged out: 401, no stream');
 });
 
+/** A client that logged in and named its device, as a browser does. */
+async function onDevice(h: ApiHarness, who: { username: string; password: string }, name: string): Promise<{ client: ApiClient; deviceId: number }> {
+  const client = await loggedIn(h, who);
+  const res = await client.post('/api/v1/devices/current', { name, type: 'phone' });
+  return { client, deviceId: res.body.device.id };
+}
+
+t.test('SSE: a session ended elsewhere (device removed, password changed) is told at once and its stream ends', async (t) => {
+  const h = await startApi(t);
+  const laptop = await onDevice(h, ALICE, 'Laptop');
+  const phone = await onDevice(h, ALICE, 'Phone');
+  const tablet = await onDevice(h, ALICE, 'Tablet');
+  const bob = await loggedIn(h, BOB);
+  const [laptopStream, phoneStream, tabletStream, bobStream] = await Promise.all([laptop, phone, tablet].map((d) => connect(h.http, d.client)).concat(connect(h.http, bob)));
+  await until(() => [laptopStream, phoneStream, tabletStream, bobStream].every((s) => s.text().includes('retry: ')));
+
+  const ended = phoneStream.next('ended');
+  t.equal((await laptop.client.request('DELETE', `/api/v1/devices/${phone.deviceId}`)).status, 200);
+  t.same((await ended).data, {}, 'the removed device is told');
+  await new Promise((r) => setTimeout(r, 200));
+  for (const [name, s] of [['laptop', laptopStream], ['tablet', tabletStream], ['bob', bobStream]] as const) {
+    t.notOk(s.events.some((e) => e.event === 'ended'), `${name} is not`);
+  }
+
+  const tabletEnded = tabletStream.next('ended');
+  t.equal((await laptop.client.post('/api/v1/me/password', { current: ALICE.password, next: 'another long passphrase' })).status, 200);
+  await tabletEnded;
+  await new Promise((r) => setTimeout(r, 200));
+  t.notOk(laptopStream.events.some((e) => e.event === 'ended'), 'the session that changed the password stays');
+  for (const s of [laptopStream, phoneStream, tabletStream, bobStream]) s.close();
+});
+
 t.test('SSE: the app stops even with a stream open', async (t) => {
   const h = await startApi(t);
   const client = await connect(h.http, await loggedIn(h, ALICE));

@@ -100,6 +100,19 @@ export class App extends Component {
     this.setState({ user, settings: user.settings ?? null });
   };
 
+  /** While logged in: the server says at once when this session was ended from another device. */
+  watchSession(on) {
+    if (on && !this.offEnded) this.offEnded = subscribe('ended', () => this.toLogin(t('error.unauthorized')));
+    if (!on && this.offEnded) {
+      this.offEnded();
+      this.offEnded = null;
+    }
+  }
+
+  componentDidUpdate() {
+    this.watchSession(this.state.phase === 'in');
+  }
+
   async refreshMe(phase) {
     const me = await api('GET', '/me');
     await this.applyUser(me.user);

@@ -74,6 +74,7 @@ export function deviceRoutes({ services }: RouteContext): Router<ApiState> {
     const { id } = idParams.parse(ctx.params);
     const { user, session } = authOf(ctx);
     const { sessionsEnded } = await removeDevice(deps.db, user.id, id);
+    if (sessionsEnded > 0) deps.events.emit('sessions-ended', { userId: user.id });
     const current = id === session.device_id;
     if (current) {
       clearSessionCookie(ctx, secureCookies);

@@ -4,6 +4,8 @@
  *   event: message   {id, discussionId, tags, subject, from, date, is_spam, pi}   a new message was stored
  *   event: delivery  {queueId, messageId, domain, status}                         an outbound attempt ended
  *   event: resync    {}                                                           events were dropped: reload
+ *   event: ended     {}                                                           this session was ended (its device
+ *                                                                                 removed, the password changed): log in again
  * Only the user's own events; the domain events' listeners go when the client does, and every
  * stream ends when the app stops ('shutdown'). New messages
  * are looked up in batches (an import emits thousands at once), on the read pool.
@@ -50,18 +52,30 @@ export function eventRoutes({ services }: RouteContext, opts: EventStreamOptions
   const { deps } = services;
   const router = protectedRouter();
   router.get('/events', async (ctx) => {
-    const userId = authOf(ctx).user.id;
+    const { user, session } = authOf(ctx);
+    const userId = user.id;
     const stream = openEventStream(ctx, opts);
     const onMessage = messageBatcher(deps, userId, stream);
     const onDelivery = (e: DeliveryEvent) => {
       if (e.userId === userId) stream.send('delivery', { queueId: e.queueId, messageId: e.messageId, domain: e.domain, status: e.status });
     };
     const onShutdown = () => stream.close();
+    // Ended elsewhere: say so now rather than at this browser's next call.
+    const onSessionsEnded = (e: { userId: number }) => {
+      if (e.userId !== userId || stream.closed) return;
+      deps.readDb('sessions').where({ id: session.id }).first('id').then((alive) => {
+        if (alive || stream.closed) return;
+        stream.send('ended', {});
+        stream.close();
+      }).catch((err) => deps.log.warn('session check failed', { err }));
+    };
     deps.events.on('message', onMessage);
     deps.events.on('delivery', onDelivery);
     // app.stop() emits it: the HTTP server cannot close while a stream is open
     deps.events.on('shutdown', onShutdown);
+    deps.events.on('sessions-ended', onSessionsEnded);
     stream.onClose(() => {
+      deps.events.off('sessions-ended', onSessionsEnded);
       deps.events.off('message', onMessage);
       deps.events.off('delivery', onDelivery);
       deps.events.off('shutdown', onShutdown);

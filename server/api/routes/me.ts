@@ -37,6 +37,7 @@ export function meRoutes({ services, throttle }: RouteContext): Router<ApiState>
     const input = passwordBody.parse(ctx.state.body ?? {});
     const { user, session } = authOf(ctx);
     const { sessionsEnded } = await changePassword(deps, throttle, user.id, session.id, input);
+    if (sessionsEnded > 0) deps.events.emit('sessions-ended', { userId: user.id });
     ctx.body = { ok: true, sessions_ended: sessionsEnded };
   });
   return router;
