@@ -22,6 +22,7 @@ interface Row {
   spam: number;
   dup: string | null;
   contacts: string | null;
+  has_key: number;
 }
 
 export async function loadIngestFacts(db: Knex, userId: number, fromAddress: string | null, hash: string, addresses: string[]): Promise<IngestFacts> {
@@ -38,8 +39,9 @@ export async function loadIngestFacts(db: Knex, userId: number, fromAddress: str
           FROM messages WHERE user_id = ? AND content_hash = ?) AS dup,
        (SELECT json_group_array(json_object('address', ce.address, 'contactId', ce.contact_id,
                'canonical', (SELECT c0.address FROM contact_emails c0 WHERE c0.contact_id = ce.contact_id ORDER BY c0.id LIMIT 1)))
-          FROM contact_emails ce WHERE ce.user_id = ? AND ce.address IN (${inList})) AS contacts`,
-    [userId, from, userId, from, userId, from, userId, from, userId, hash, userId, ...list],
+          FROM contact_emails ce WHERE ce.user_id = ? AND ce.address IN (${inList})) AS contacts,
+       EXISTS (SELECT 1 FROM contact_keys WHERE user_id = ? AND address = ? AND revoked = 0) AS has_key`,
+    [userId, from, userId, from, userId, from, userId, from, userId, hash, userId, ...list, userId, from],
   )) as Row[];
   const r = rows[0]!;
   const contacts = new Map<string, ContactRef>();
@@ -49,7 +51,7 @@ export async function loadIngestFacts(db: Knex, userId: number, fromAddress: str
   return {
     history: {
       isKnownContact: r.status === 'known' || (r.sent_count ?? 0) > 0,
-      contactHasKey: false, // contact keys arrive with the OpenPGP slice
+      contactHasKey: Number(r.has_key) > 0,
       userWroteTo: r.sent_count ?? 0,
       receivedBefore: fromAddress ? Number(r.n) : 0,
       markedSpamBefore: fromAddress ? Number(r.spam) : 0,

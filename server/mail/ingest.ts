@@ -26,6 +26,7 @@ import { userAddresses } from '../accounts/users.js';
 import { writeMessages, type PreparedMessage } from './message-writer.js';
 import { parseBounce, type BounceReport } from '../delivery/bounce-parse.js';
 import { findBounced, markBounced, type BounceOrigin } from '../delivery/bounce-link.js';
+import { learnKeysFromMail, senderSignatureVerified } from '../crypto/mail-keys.js';
 
 export interface IngestInput {
   source: IngestSource;
@@ -138,6 +139,7 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
     const signals = collectPrivacySignals({
       parsed: s.parsed, raw: s.input.raw, transport: s.input.transport ?? null, auth: s.auth, sender: history,
       source: s.input.source, ownHosts: [deps.config.hostname],
+      verifiedSignature: await senderSignatureVerified(db, userId, s.input.raw, s.parsed, fromAddress),
     });
     const listId = listIdOf(s.parsed);
     const key = discussionKey(s.participants, own, contacts, listId);
@@ -189,6 +191,8 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
         // after the commit: the bounce is stored whatever happens here
         await markBounced(deps.db, origin, shared.bounce!, deps.clock.now()).catch((err) => deps.log.warn('bounced recipients not marked', { err }));
       }
+      // after the commit: Autocrypt peer state and attached keys (crypto/mail-keys.ts, never throws)
+      await learnKeysFromMail(deps, shared.parsed, input.source, outcomes);
       for (const o of outcomes) {
         if (!o.duplicate) deps.events.emit('message', { userId: o.userId, messageId: o.messageId, discussionId: o.discussionId });
       }
