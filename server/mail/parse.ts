@@ -116,7 +116,13 @@ export function isPgpControlPart(a: Attachment): boolean {
 }
 
 export function userAttachments(parsed: ParsedMail): Attachment[] {
-  return parsed.attachments.filter((a) => !isPgpControlPart(a) && !(a.related && !a.filename));
+  const encrypted = contentTypeOf(parsed) === 'multipart/encrypted';
+  return parsed.attachments.filter((a) => !isPgpControlPart(a) && !(encrypted && isPgpPayload(a)) && !(a.related && !a.filename));
+}
+
+/** The encrypted body of a PGP/MIME message (its second control part): opened by the browser, not an attachment. */
+function isPgpPayload(a: Attachment): boolean {
+  return a.contentType === 'application/octet-stream' && a.content.subarray(0, 200).toString('latin1').includes('-----BEGIN PGP MESSAGE-----');
 }
 
 export function contentTypeOf(parsed: ParsedMail): string {
