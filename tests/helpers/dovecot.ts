@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import net from 'node:net';
 import { spawn, spawnSync, execFileSync, type ChildProcess } from 'node:child_process';
 import { tempDir } from './deps.js';
 import { freePort, waitForPort } from './smtp-sink.js';
@@ -62,6 +63,9 @@ ssl_cert = <${d}/cert.pem
 ssl_key = <${d}/key.pem
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
+# tests try wrong passwords on purpose: no growing delay for 127.0.0.1
+auth_failure_delay = 0
+login_trusted_networks = 127.0.0.0/8
 auth_mechanisms = plain login
 mail_location = maildir:${d}/mail/%u/Maildir
 mail_uid = ${VUID}
@@ -123,6 +127,13 @@ service stats {
 }
 
 let unique = 0;
+
+function accepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, '127.0.0.1', () => (c.destroy(), resolve(true)));
+    c.on('error', () => resolve(false));
+  });
+}
 
 export async function startDovecot(t: Teardown, users: Record<string, string> = { alice: 'alicepass' }): Promise<Dovecot> {
   const d = tempDir('cal-dovecot-');
@@ -192,6 +203,8 @@ export async function startDovecot(t: Teardown, users: Record<string, string> = 
       await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
       if (c.exitCode === null) c.kill('SIGKILL');
       child = null;
+      // the login processes may hold the listeners a moment longer than the master
+      for (let i = 0; i < 100 && (await accepting(imapsPort)); i++) await new Promise((r) => setTimeout(r, 30));
     },
   };
   for (const user of Object.keys(users)) ensureDir(folderDir(user, 'INBOX'));
@@ -201,4 +214,41 @@ export async function startDovecot(t: Teardown, users: Record<string, string> = 
     fs.rmSync(d, { recursive: true, force: true });
   });
   return h;
+}
+
+/** A TCP relay to a local port that can cut every connection after N bytes from the server (a server dying mid-fetch). */
+export interface CuttingProxy {
+  port: number;
+  /** bytes server → client after which a connection is cut; Infinity: never */
+  cutAfter: number;
+  cuts: number;
+}
+
+export async function cuttingProxy(t: Teardown, targetPort: number, cutAfter = Infinity): Promise<CuttingProxy> {
+  const sockets = new Set<net.Socket>();
+  const state: CuttingProxy = { port: 0, cutAfter, cuts: 0 };
+  const server = net.createServer((client) => {
+    const upstream = net.connect(targetPort, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    let down = 0;
+    const end = () => (client.destroy(), upstream.destroy());
+    client.on('data', (c) => upstream.write(c));
+    upstream.on('data', (c) => {
+      down += c.length;
+      if (down > state.cutAfter) {
+        state.cuts++;
+        return end();
+      }
+      client.write(c);
+    });
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  state.port = (server.address() as net.AddressInfo).port;
+  t.teardown(() => {
+    sockets.forEach((s) => s.destroy());
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return state;
 }
