@@ -25,6 +25,7 @@ import { createDkimSigner } from './delivery/dkim.js';
 import { createSubmissionServer, type SubmissionServer } from './smtp/submission-server.js';
 import { createThrottle, verifyLogin } from './accounts/sessions.js';
 import { userAddresses } from './accounts/users.js';
+import { createImportScheduler, type ImportScheduler } from './imap-import/scheduler.js';
 
 const randomId = () => crypto.randomBytes(6).toString('hex');
 
@@ -37,6 +38,8 @@ export interface Services {
   sender: Sender;
   /** the outbound queue's worker: kick() after queueing or retrying */
   delivery: DeliveryWorker;
+  /** polling of external IMAP accounts, and "sync now" */
+  imports: ImportScheduler;
 }
 
 export interface Ports {
@@ -62,7 +65,8 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
   const ingestor = createIngestor(deps, analyzer);
   const delivery = createDeliveryWorker(deps, { transport: createTransport(deps), ingestor, notices: createNotices(deps, ingestor) });
   const sender = createSender(deps, ingestor, createDkimSigner(deps), { onQueued: () => delivery.kick() });
-  const services: Services = { deps, ingestor, sender, delivery, setup: { code: (await isSetUp(deps.db)) ? null : newSetupCode() } };
+  const imports = createImportScheduler(deps, ingestor);
+  const services: Services = { deps, ingestor, sender, delivery, imports, setup: { code: (await isSetUp(deps.db)) ? null : newSetupCode() } };
   const ports: Ports = { http: 0, smtp: 0, submission: 0, submissions: 0 };
   let smtp: ReturnType<typeof createInboundServer> | null = null;
   const submissionServers: SubmissionServer[] = [];
@@ -107,6 +111,7 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
       }
       await recoverSentCopies(deps, ingestor);
       await delivery.start();
+      imports.start();
       const api = createApi(services);
       httpServer = http.createServer(api.callback());
       await new Promise<void>((resolve, reject) => {
@@ -128,6 +133,7 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
       deps.events.emit('shutdown');
       await httpClosed;
       httpServer?.closeAllConnections?.();
+      await imports.stop(); // a running import stops after its batch, before the ingest drains
       await ingestor.drain();
       await closeDeps(deps);
     },
