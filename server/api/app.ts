@@ -31,6 +31,8 @@ import { tabRoutes } from './routes/tabs.js';
 import { eventRoutes } from './routes/events.js';
 import { helpRoutes } from './routes/help.js';
 import { contactRoutes } from './routes/contacts.js';
+import { externalAccountRoutes } from './routes/external-accounts.js';
+import { keyRoutes } from './routes/keys.js';
 import { imageSenderRoutes } from './routes/image-senders.js';
 
 export function createApi(services: Services): Koa<ApiState> {
@@ -60,6 +62,8 @@ export function createApi(services: Services): Koa<ApiState> {
     eventRoutes(rc),
     helpRoutes(),
     contactRoutes(rc),
+    externalAccountRoutes(rc),
+    ...keyRoutes(rc),
     imageSenderRoutes(rc),
   ];
   for (const r of routers) app.use(r.routes());
