@@ -11,7 +11,8 @@ const MAX_BODY_BYTES = 1024 * 1024;
 const WITH_BODY = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 // Uploads whose body is the file itself: their route reads it, within its own size limit. They are
 // CSRF-safe all the same: being authenticated, they need the X-CSRF-Token header no form can send.
-const RAW_BODY_ROUTES = [/^\/api\/v1\/drafts\/[^/]+\/attachments\/?$/, /^\/api\/v1\/contacts\/import\/?$/];
+// A sealed message (JSON with the armored message) may exceed 1 MB: its route reads it within the message size limit.
+const RAW_BODY_ROUTES = [/^\/api\/v1\/drafts\/[^/]+\/attachments\/?$/, /^\/api\/v1\/contacts\/import\/?$/, /^\/api\/v1\/messages\/sealed\/?$/];
 
 async function readLimited(stream: AsyncIterable<Buffer>, limit: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
