@@ -1,5 +1,5 @@
 /**
- * Serves the web app (web/) at / and the two browser libraries it imports from node_modules
+ * Serves the web app (web/) at / and the browser libraries it imports from node_modules
  * under /vendor/. Only files inside web/ with a known extension are served: no directory
  * listings, no dotfiles, no way out through "..", encoded or not. The content type comes from
  * the extension (with nosniff set globally, a wrong type would break the app, not open a hole).
@@ -30,6 +30,8 @@ function vendorFiles(): Record<string, string> {
   return {
     '/vendor/preact.js': path.join(dist('preact'), 'preact.mjs'),
     '/vendor/htm.js': path.join(dist('htm'), 'htm.module.js'),
+    // loaded by web/js/pgp/ callers only when a key is needed, never on the first page load
+    '/vendor/openpgp.mjs': path.join(dist('openpgp'), '..', 'openpgp.min.mjs'),
   };
 }
 
