@@ -89,3 +89,10 @@ export async function editAccount(deps: AccountDeps, userId: number, id: number,
   }
   return updateAccount(deps.db, deps.secrets, userId, id, full, deps.clock.now().getTime());
 }
+
+/** The add form's "test connection": settings not stored yet, perhaps with a fingerprint the user accepted. */
+export async function testNewSettings(deps: Pick<Deps, 'config'>, s: Omit<ConnectSettings, 'trustedCertPem'>): Promise<ConnectionReport> {
+  assertTlsAllowed(s.host, s.tls);
+  const pin = s.trustedFingerprint ? await pinCertificate(s, s.trustedFingerprint) : { trustedFingerprint: null, trustedCertPem: null };
+  return testConnection(deps, { ...s, ...pin });
+}
