@@ -8,50 +8,14 @@
  * soon" buttons, a phone-sized viewport without sideways scrolling, no untranslated string on any
  * screen, no console error or uncaught exception, and no request to anything but 127.0.0.1.
  */
-import t, { type Test } from 'tap';
-import fs from 'node:fs';
-import path from 'node:path';
-import type { Page } from 'playwright-core';
+import t from 'tap';
 import { startApi } from '../helpers/api-app.js';
 import { makeMessage } from '../helpers/deps.js';
 import { chromiumSkip, startBrowser, type Device } from '../helpers/browser.js';
+import { assertTranslated, catalogue, field } from '../helpers/web-app.js';
 
-const WEB = path.resolve(import.meta.dirname, '../../web');
-type Catalogue = Record<string, string>;
-const catalogues: Record<'en' | 'fr', Catalogue> = {
-  en: JSON.parse(fs.readFileSync(path.join(WEB, 'i18n/en.json'), 'utf8')),
-  fr: JSON.parse(fs.readFileSync(path.join(WEB, 'i18n/fr.json'), 'utf8')),
-};
-// A catalogue key on screen ("login.title") means a t() call found no string.
-const KEY_PREFIXES = [...new Set(Object.keys(catalogues.en).filter((k) => k.includes('.')).map((k) => k.split('.')[0]!))];
-const KEY_PATTERN = new RegExp(`\\b(?:${KEY_PREFIXES.join('|')})\\.[a-z0-9_]+(?:\\.[a-z0-9_]+)*\\b`);
-
+const catalogues = { en: catalogue('en'), fr: catalogue('fr') };
 const PASSWORD = 'a long admin password';
-
-/** Visible text plus the attributes people read (placeholder, title, aria-label, values of inputs). */
-async function screenText(page: Page): Promise<string> {
-  return page.evaluate(() => {
-    const parts = [document.body.innerText, document.title];
-    for (const el of document.querySelectorAll('[placeholder],[title],[aria-label],[data-tip],input,option')) {
-      for (const a of ['placeholder', 'title', 'aria-label', 'data-tip']) {
-        const v = el.getAttribute(a);
-        if (v) parts.push(v);
-      }
-      if (el instanceof HTMLInputElement && el.type !== 'password') parts.push(el.value);
-    }
-    return parts.join('\n');
-  });
-}
-
-async function assertTranslated(t: Test, page: Page, where: string): Promise<void> {
-  const text = await screenText(page);
-  t.notMatch(text, KEY_PATTERN, `${where}: no catalogue key shown instead of its string`);
-  t.notMatch(text, /\{[a-z_]+\}/, `${where}: no unfilled {placeholder}`);
-}
-
-function field(page: Page, label: string) {
-  return page.getByLabel(label, { exact: true });
-}
 
 for (const lang of ['en', 'fr'] as const) {
   const c = catalogues[lang];

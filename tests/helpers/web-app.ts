@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Test } from 'tap';
 import type { Page } from 'playwright-core';
 
 export type Catalogue = Record<string, string>;
@@ -31,4 +32,36 @@ export async function logIn(page: Page, c: Catalogue, who: { username: string; p
     await page.getByRole('button', { name: c['device.submit'] }).click();
   }
   await page.locator('.shell').waitFor();
+}
+
+// A catalogue key on screen ("login.title") means a t() call found no string.
+const KEY_PREFIXES = [...new Set(Object.keys(catalogue('en')).filter((k) => k.includes('.')).map((k) => k.split('.')[0]!))];
+const KEY_PATTERN = new RegExp(`\\b(?:${KEY_PREFIXES.join('|')})\\.[a-z0-9_]+(?:\\.[a-z0-9_]+)*\\b`);
+
+/** Visible text plus the attributes people read (placeholder, title, aria-label, values of inputs). */
+export async function screenText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const parts = [document.body.innerText, document.title];
+    for (const el of document.querySelectorAll('[placeholder],[title],[aria-label],[data-tip],input,option')) {
+      for (const a of ['placeholder', 'title', 'aria-label', 'data-tip']) {
+        const v = el.getAttribute(a);
+        if (v) parts.push(v);
+      }
+      if (el instanceof HTMLInputElement && el.type !== 'password') parts.push(el.value);
+    }
+    return parts.join('\n');
+  });
+}
+
+/** No catalogue key and no unfilled {placeholder} anywhere a user reads. */
+export async function assertTranslated(t: Test, page: Page, where: string): Promise<void> {
+  const text = await screenText(page);
+  t.notMatch(text, KEY_PATTERN, `${where}: no catalogue key shown instead of its string`);
+  t.notMatch(text, /\{[a-z_]+\}/, `${where}: no unfilled {placeholder}`);
+}
+
+/** Nothing wider than the screen: a phone never scrolls sideways. */
+export async function assertFitsWidth(t: Test, page: Page, where: string): Promise<void> {
+  const [scroll, client] = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+  t.ok(scroll <= client, `${where}: fits the screen's width (${scroll} <= ${client})`);
 }
