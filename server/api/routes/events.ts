@@ -3,6 +3,8 @@
  * progress appear without a reload.
  *   event: message   {id, discussionId, tags, subject, from, date, is_spam, pi}   a new message was stored
  *   event: delivery  {queueId, messageId, domain, status}                         an outbound attempt ended
+ *   event: import-progress {accountId, address, state, folder, folderDone, folderTotal, done, total,
+ *                           imported, duplicates, rate, etaSeconds, error?}             an external account's sync moved
  *   event: resync    {}                                                           events were dropped: reload
  *   event: ended     {}                                                           this session was ended (its device
  *                                                                                 removed, the password changed): log in again
@@ -12,6 +14,7 @@
  */
 import type { Router } from '@koa/router';
 import type { Deps, DeliveryEvent } from '../../deps.js';
+import type { ImportProgressEvent } from '../../imap-import/progress.js';
 import { messageTagNames, piBadge } from '../../mail/timeline.js';
 import { openEventStream, type EventStream, type EventStreamOptions } from '../event-stream.js';
 import { authOf, type ApiState } from '../types.js';
@@ -69,8 +72,12 @@ export function eventRoutes({ services }: RouteContext, opts: EventStreamOptions
         stream.close();
       }).catch((err) => deps.log.warn('session check failed', { err }));
     };
+    const onImport = ({ userId: owner, ...progress }: ImportProgressEvent) => {
+      if (owner === userId) stream.send('import-progress', progress);
+    };
     deps.events.on('message', onMessage);
     deps.events.on('delivery', onDelivery);
+    deps.events.on('import-progress', onImport);
     // app.stop() emits it: the HTTP server cannot close while a stream is open
     deps.events.on('shutdown', onShutdown);
     deps.events.on('sessions-ended', onSessionsEnded);
@@ -78,6 +85,7 @@ export function eventRoutes({ services }: RouteContext, opts: EventStreamOptions
       deps.events.off('sessions-ended', onSessionsEnded);
       deps.events.off('message', onMessage);
       deps.events.off('delivery', onDelivery);
+      deps.events.off('import-progress', onImport);
       deps.events.off('shutdown', onShutdown);
     });
   });
