@@ -19,8 +19,10 @@ export interface PublicKeyInfo {
 /** Reads every key of an armored or binary block; a private key is reduced to its public part. */
 export async function readPublicKeys(data: string | Uint8Array, now = new Date()): Promise<PublicKeyInfo[]> {
   let keys: openpgp.Key[];
+  // armored text may come as bytes (a file), binary keys as base64 text (a paste, an Autocrypt value)
+  const text = typeof data === 'string' ? data : Buffer.from(data).includes('-----BEGIN PGP') ? Buffer.from(data).toString('utf8') : null;
   try {
-    keys = await readAllKeys(openpgp, typeof data === 'string' && !data.includes('-----BEGIN PGP') ? Buffer.from(data, 'base64') : data);
+    keys = await readAllKeys(openpgp, text === null ? data : text.includes('-----BEGIN PGP') ? text : Buffer.from(text, 'base64'));
   } catch (err) {
     throw new AppError('invalid_key', `not an OpenPGP key: ${(err as Error).message}`);
   }
