@@ -17,6 +17,7 @@ import { detectMailboxFormat } from './mail/mailbox-readers.js';
 import { closeDeps } from './deps.js';
 import { doctorCmd } from './cli/doctor.js';
 import { queueCmd } from './cli/queue.js';
+import { importImapCmd } from './cli/import-imap.js';
 
 const USAGE = `Usage: caliopen <command> [options]
 
@@ -27,6 +28,7 @@ const USAGE = `Usage: caliopen <command> [options]
   user add U --domain D --password-file F [--admin] | user list | user remove U
   import mbox|maildir PATH --user U [--tag T]...
                                           import a local mailbox through the ingest pipeline
+  import imap --account ID|ADDRESS        sync an external account now (added in the web app), with progress
   print-config [--describe]               effective configuration, secrets redacted
   doctor [--domain D]                     DNS records to publish and their live check, TLS, ports, disk
   relay set URL [--domain D] | relay list | relay remove D|*
@@ -88,6 +90,7 @@ async function userCmd(config: Config, [sub, name]: string[], o: Opts): Promise<
 }
 
 async function importCmd(config: Config, [format, file]: string[], o: Opts): Promise<void> {
+  if (format === 'imap') return withDeps(config, (deps) => importImapCmd(deps, o.account as string | undefined, out));
   if (format !== 'mbox' && format !== 'maildir') throw new AppError('bad_request', 'usage: caliopen import mbox|maildir PATH --user U');
   if (!file || !fs.existsSync(file)) throw new AppError('bad_request', `no such file or directory: ${file ?? '(missing PATH)'}`);
   if (detectMailboxFormat(file) !== format) throw new AppError('bad_request', `${file} does not look like a ${format}`);
@@ -120,7 +123,7 @@ export async function main(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       domain: { type: 'string' }, admin: { type: 'string' }, 'password-file': { type: 'string' }, lang: { type: 'string' },
-      user: { type: 'string' }, tag: { type: 'string', multiple: true }, describe: { type: 'boolean' }, all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
+      user: { type: 'string' }, account: { type: 'string' }, tag: { type: 'string', multiple: true }, describe: { type: 'boolean' }, all: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
     },
   });
   const [cmd, ...rest] = positionals;
