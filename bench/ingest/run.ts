@@ -175,6 +175,8 @@ interface CaliopenDetail {
   idleRssMb: number | null;
   rssByTenth: number[];
   cpu: { total: number | null; main: number | null; busiestOther: number | null; rest: number | null; mainWaitingForCpu: number | null };
+  /** CPU seconds by thread name (libuv-worker = the pool running SQLite and file calls, V8 workers = GC) */
+  cpuByName: Array<[string, number]>;
   dnsQueries: number;
   dataBytes: { db: number; blobs: number };
   /** one summary per thread that wrote a profile: the main thread, then worker threads */
@@ -194,6 +196,19 @@ const STAGES = [
   // analyzer worker
   'analyzeMessage', 'parseMessage', 'simpleParser', 'fallbackParse', 'authenticateMessage', 'contentHash', 'tokenize',
 ];
+
+/** CPU seconds per thread name between two threadCpu() readings, the main thread apart. */
+function cpuByThreadName(pid: number, before: Map<number, number> | null, after: Map<number, number> | null): Array<[string, number]> {
+  const sums = new Map<string, number>();
+  for (const [tid, sec] of after ?? []) {
+    let name = 'exited';
+    try {
+      name = tid === pid ? 'main thread' : fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+    } catch {}
+    sums.set(name, (sums.get(name) ?? 0) + sec - (before?.get(tid) ?? 0));
+  }
+  return [...sums].sort((a, b) => b[1] - a[1]);
+}
 
 async function countMessages(dataDir: string): Promise<number> {
   // Read after the run through the appliance's own store code, read-only: running the migrations
@@ -228,6 +243,7 @@ async function benchCaliopen(): Promise<{ row: Row; detail: CaliopenDetail }> {
   const sched1 = schedstat(app.pid);
   const dnsQueries = dns.queries.length;
   const threads = threadCpuDelta(app.pid, thr0, thr1);
+  const byName = cpuByThreadName(app.pid, thr0, thr1);
   const code = await app.stop();
   // Counted after a clean stop; the 250s already meant "committed", stop() adds nothing to count.
   const stored = await countMessages(dataDir);
@@ -261,6 +277,7 @@ async function benchCaliopen(): Promise<{ row: Row; detail: CaliopenDetail }> {
         rest: threads?.rest ?? null,
         mainWaitingForCpu: sched0 && sched1 ? sched1.waiting - sched0.waiting : null,
       },
+      cpuByName: byName,
       dnsQueries,
       dataBytes: { db: dbBytes, blobs },
       profiles,
@@ -320,6 +337,7 @@ await runBench(async () => {
         ['  main thread runnable but waiting for a CPU', `${fmt(busy.mainWaitingForCpu, 1)} s = ${fmt((100 * (busy.mainWaitingForCpu ?? NaN)) / cal.seconds, 0)} % of wall (machine load)`, ''],
         ['  busiest other thread (the analyzer worker)', `${fmt(busy.busiestOther, 1)} s = ${fmt((100 * (busy.busiestOther ?? NaN)) / cal.seconds, 0)} % of wall`, ''],
         ['  all other threads (libuv pool: sqlite, fsync; V8 GC)', `${fmt(busy.rest, 1)} s`, ''],
+        ...detail.cpuByName.map(([name, sec]) => [`  CPU by thread name: ${name}`, `${fmt(sec, 1)} s = ${fmt((1000 * sec) / COUNT, 2)} ms/msg`, '']),
         ['DNS queries per message', fmt(detail.dnsQueries / COUNT, 2), ''],
         ['store size per message', `db ${fmt(detail.dataBytes.db / COUNT / 1024)} KB + raw ${fmt(detail.dataBytes.blobs / COUNT / 1024)} KB`, ''],
       ]) + '\n\n',
@@ -343,7 +361,7 @@ await runBench(async () => {
     size: SIZE,
     results: rows.map((r) => ({ target: r.target, ok: r.ok, stored: r.stored, seconds: +r.seconds.toFixed(3), msgsPerSec: +r.rate.toFixed(1), peakRssMb: r.peakRssMb && +r.peakRssMb.toFixed(1), hwmMb: r.hwmMb && +r.hwmMb.toFixed(1), decileMsgsPerSec: r.deciles.map((d) => +d.toFixed(1)) })),
     ratios: cal ? { toSink: sink ? +(cal.rate / sink.rate).toFixed(4) : null, toDovecot: dove ? +(cal.rate / dove.rate).toFixed(3) : null } : null,
-    caliopen: detail && { idleRssMb: detail.idleRssMb, rssByTenthMb: detail.rssByTenth.map((x) => +x.toFixed(1)), cpu: detail.cpu, dnsQueriesPerMsg: detail.dnsQueries / COUNT, dataBytes: detail.dataBytes },
+    caliopen: detail && { idleRssMb: detail.idleRssMb, rssByTenthMb: detail.rssByTenth.map((x) => +x.toFixed(1)), cpu: detail.cpu, cpuByThreadName: Object.fromEntries(detail.cpuByName.map(([n, s]) => [n, +s.toFixed(2)])), dnsQueriesPerMsg: detail.dnsQueries / COUNT, dataBytes: detail.dataBytes },
     targets: cal ? { rate500: cal.rate >= 500, rss200: (cal.hwmMb ?? cal.peakRssMb ?? Infinity) <= 200 } : null,
   };
   // The load at the end too: a colleague's job starting mid-run shows here, not in the first one.
