@@ -9,21 +9,17 @@ import t from 'tap';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Page } from 'playwright-core';
 import { startApi, ALICE } from '../helpers/api-app.js';
 import { chromiumSkip, startBrowser } from '../helpers/browser.js';
+import { catalogue, field, logIn } from '../helpers/web-app.js';
 
-const WEB = path.resolve(import.meta.dirname, '../../web');
-const c: Record<string, string> = JSON.parse(fs.readFileSync(path.join(WEB, 'i18n/en.json'), 'utf8'));
+const c = catalogue('en');
 
 const VCARDS = [
   'BEGIN:VCARD', 'VERSION:4.0', 'FN:Ada Lovelace', 'N:Lovelace;Ada;;;', 'EMAIL;TYPE=home:ada@analytical.test', 'ORG:Analytical Engines', 'END:VCARD',
   'BEGIN:VCARD', 'VERSION:3.0', 'FN:Grace Hopper', 'N:Hopper;Grace;;;', 'EMAIL;TYPE=INTERNET,WORK:grace@navy.test', 'TEL;TYPE=CELL:+1 555 0100', 'END:VCARD',
 ].join('\r\n') + '\r\n';
 
-function field(page: Page, label: string) {
-  return page.getByLabel(label, { exact: true });
-}
 
 t.test('contacts: add, list with PI, search, edit, group, import, export, delete', { skip: chromiumSkip() }, async (t) => {
   const h = await startApi(t);
@@ -34,14 +30,7 @@ t.test('contacts: add, list with PI, search, edit, group, import, export, delete
 
   // --- log in, name this device -------------------------------------------------------------------
   await page.goto(base + '/');
-  await page.getByRole('heading', { name: c['login.title'] }).waitFor();
-  await field(page, c['login.username']!).fill(ALICE.username);
-  await field(page, c['login.password']!).fill(ALICE.password);
-  await page.getByRole('button', { name: c['login.submit'] }).click();
-  await page.getByRole('heading', { name: c['device.title'] }).waitFor();
-  await field(page, c['device.name']!).fill('Desk');
-  await page.getByRole('button', { name: c['device.submit'] }).click();
-  await page.getByRole('heading', { name: c['mail.title'] }).waitFor();
+  await logIn(page, c, ALICE, 'Desk');
 
   // --- add a contact by hand ----------------------------------------------------------------------
   await page.getByRole('link', { name: c['nav.contacts'] }).click();

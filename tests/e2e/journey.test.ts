@@ -8,7 +8,7 @@
  */
 import t from 'tap';
 import nodemailer from 'nodemailer';
-import { startApi } from '../helpers/api-app.js';
+import { startApi, remoteMx } from '../helpers/api-app.js';
 import { startSink, waitFor } from '../helpers/smtp-sink.js';
 import { chromiumSkip, startBrowser } from '../helpers/browser.js';
 import { catalogue, field, logIn } from '../helpers/web-app.js';
@@ -18,11 +18,7 @@ const ADMIN = { username: 'ada', password: 'a long admin passphrase' };
 
 t.test('first run → live mail with PI → reply to a remote MX → tag → tag tab saved → second device → removed', { timeout: 180_000, skip: chromiumSkip() }, async (t) => {
   const sink = await startSink(t);
-  const h = await startApi(t, {
-    setUp: false,
-    zones: { 'remote.test': { MX: [{ exchange: 'mx.remote.test', priority: 10 }] }, 'mx.remote.test': { A: ['127.0.0.1'] } },
-    config: { delivery: { mxPort: sink.port } },
-  });
+  const h = await startApi(t, { ...remoteMx(sink.port), setUp: false });
   const base = `http://127.0.0.1:${h.http}`;
   const browser = await startBrowser(t);
   const desk = await browser.device('desk');

@@ -7,16 +7,13 @@
  * refresh) is opened: nothing runs, nothing but 127.0.0.1 is requested, the page does not move.
  */
 import t from 'tap';
-import fs from 'node:fs';
-import path from 'node:path';
 import nodemailer from 'nodemailer';
-import type { Page } from 'playwright-core';
-import { startApi, ALICE } from '../helpers/api-app.js';
+import { startApi, remoteMx, ALICE } from '../helpers/api-app.js';
 import { startSink, waitFor } from '../helpers/smtp-sink.js';
 import { chromiumSkip, startBrowser } from '../helpers/browser.js';
+import { catalogue, logIn } from '../helpers/web-app.js';
 
-const WEB = path.resolve(import.meta.dirname, '../../web');
-const c: Record<string, string> = JSON.parse(fs.readFileSync(path.join(WEB, 'i18n/en.json'), 'utf8'));
+const c = catalogue('en');
 const T = { timeout: 120_000, skip: chromiumSkip() };
 
 async function smtpIn(port: number, raw: string): Promise<void> {
@@ -37,29 +34,15 @@ function mail(subject: string, htmlBody: string, messageId: string, from = 'Bob 
   ].join('\r\n');
 }
 
-async function login(page: Page, base: string): Promise<void> {
-  await page.goto(base + '/');
-  await page.getByRole('heading', { name: c['login.title'] }).waitFor();
-  await page.getByLabel(c['login.username']!, { exact: true }).fill(ALICE.username);
-  await page.getByLabel(c['login.password']!, { exact: true }).fill(ALICE.password);
-  await page.getByRole('button', { name: c['login.submit'] }).click();
-  await page.getByRole('heading', { name: c['device.title'] }).waitFor();
-  await page.getByLabel(c['device.name']!, { exact: true }).fill('Desk');
-  await page.getByRole('button', { name: c['device.submit'] }).click();
-  await page.getByRole('heading', { name: c['mail.title'] }).waitFor();
-}
-
 t.test('mail flow: live arrival with PI, sandboxed HTML, quick reply to a remote MX, Sent copy; a hostile message stays inert', T, async (t) => {
   const sink = await startSink(t);
-  const h = await startApi(t, {
-    zones: { 'remote.test': { MX: [{ exchange: 'mx.remote.test', priority: 10 }] }, 'mx.remote.test': { A: ['127.0.0.1'] } },
-    config: { delivery: { mxPort: sink.port } },
-  });
+  const h = await startApi(t, { ...remoteMx(sink.port) });
   const base = `http://127.0.0.1:${h.http}`;
   const browser = await startBrowser(t);
   const desk = await browser.device('desk');
   const page = desk.page;
-  await login(page, base);
+  await page.goto(base + '/');
+  await logIn(page, c, ALICE, 'Desk');
   await page.getByText(c['mail.empty']!).waitFor();
   await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
 

@@ -7,35 +7,22 @@
  * the checked refusals, nothing requested but 127.0.0.1.
  */
 import t from 'tap';
-import fs from 'node:fs';
-import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { startApi, ALICE } from '../helpers/api-app.js';
 import { makeMessage } from '../helpers/deps.js';
 import { chromiumSkip, startBrowser, type Device } from '../helpers/browser.js';
+import { catalogue, field, logIn, type Catalogue } from '../helpers/web-app.js';
 
-const WEB = path.resolve(import.meta.dirname, '../../web');
-const en: Record<string, string> = JSON.parse(fs.readFileSync(path.join(WEB, 'i18n/en.json'), 'utf8'));
-const fr: Record<string, string> = JSON.parse(fs.readFileSync(path.join(WEB, 'i18n/fr.json'), 'utf8'));
+const en = catalogue('en');
+const fr = catalogue('fr');
 const NEW_PASSWORD = 'a brand new passphrase';
 
 async function waitFor(ok: () => Promise<boolean>): Promise<void> {
   for (let i = 0; i < 100 && !(await ok()); i++) await new Promise((r) => setTimeout(r, 50));
 }
 
-const field = (page: Page, label: string) => page.getByLabel(label, { exact: true });
-
-async function logIn(page: Page, c: Record<string, string>, password: string, deviceName?: string): Promise<void> {
-  await page.getByRole('heading', { name: c['login.title'] }).waitFor();
-  await field(page, c['login.username']!).fill(ALICE.username);
-  await field(page, c['login.password']!).fill(password);
-  await page.getByRole('button', { name: c['login.submit'] }).click();
-  if (!deviceName) return page.locator('.shell').waitFor();
-  await page.getByRole('heading', { name: c['device.title'] }).waitFor();
-  await field(page, c['device.name']!).fill(deviceName);
-  await page.getByRole('button', { name: c['device.submit'] }).click();
-  await page.locator('.shell').waitFor();
-}
+/** Alice, with the password of the moment, on the login screen (and naming a new device). */
+const logInAs = (page: Page, c: Catalogue, password: string, deviceName?: string) => logIn(page, c, { username: ALICE.username, password }, deviceName);
 
 t.test('settings, tags, saved search tabs per device, PI help', { skip: chromiumSkip() }, async (t) => {
   const h = await startApi(t);
@@ -47,7 +34,7 @@ t.test('settings, tags, saved search tabs per device, PI help', { skip: chromium
   devices.push(desk);
   const page = desk.page;
   await page.goto(base + '/');
-  await logIn(page, en, ALICE.password, 'Desk');
+  await logInAs(page, en, ALICE.password, 'Desk');
 
   // --- language: the UI switches at once, and it is saved -------------------------------------------
   await page.getByRole('link', { name: en['nav.settings'] }).click();
@@ -84,7 +71,7 @@ t.test('settings, tags, saved search tabs per device, PI help', { skip: chromium
   await page.getByRole('button', { name: c['settings.password_submit'] }).click();
   await page.locator('.password-form .saved').waitFor();
   await page.getByRole('button', { name: c['nav.logout'] }).click();
-  await logIn(page, c, NEW_PASSWORD);
+  await logInAs(page, c, NEW_PASSWORD);
   t.pass('logged in again with the new password (same device, no naming step)');
 
   // --- tags: create, rename, recolour --------------------------------------------------------------
@@ -132,7 +119,7 @@ t.test('settings, tags, saved search tabs per device, PI help', { skip: chromium
   const phone = await browser.device('phone', { locale: 'fr-FR', viewport: { width: 390, height: 800 }, isMobile: true, hasTouch: true });
   devices.push(phone);
   await phone.page.goto(base + '/');
-  await logIn(phone.page, fr, NEW_PASSWORD, 'Phone');
+  await logInAs(phone.page, fr, NEW_PASSWORD, 'Phone');
   const tabs = await phone.page.evaluate(async () => (await (await fetch('/api/v1/tabs')).json()).items.length);
   t.equal(tabs, 0, 'the second device has no saved tabs');
   t.equal(await phone.page.locator('.tabs-bar').count(), 0, 'and no tabs bar');

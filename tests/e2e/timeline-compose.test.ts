@@ -6,7 +6,7 @@
  * closed. Then the same screens in French on a phone-sized viewport: translated, no sideways scroll.
  */
 import t from 'tap';
-import { startApi, ALICE } from '../helpers/api-app.js';
+import { startApi, remoteMx, ALICE } from '../helpers/api-app.js';
 import { makeMessage } from '../helpers/deps.js';
 import { startSink, waitFor } from '../helpers/smtp-sink.js';
 import { chromiumSkip, startBrowser } from '../helpers/browser.js';
@@ -18,10 +18,7 @@ const DISCUSSIONS = 120;
 
 t.test('timeline, spam, compose, preferences, tabs; French on a phone', { timeout: 240_000, skip: chromiumSkip() }, async (t) => {
   const sink = await startSink(t);
-  const h = await startApi(t, {
-    zones: { 'remote.test': { MX: [{ exchange: 'mx.remote.test', priority: 10 }] }, 'mx.remote.test': { A: ['127.0.0.1'] } },
-    config: { delivery: { mxPort: sink.port } },
-  });
+  const h = await startApi(t, { ...remoteMx(sink.port) });
   for (let i = 0; i < DISCUSSIONS; i++) {
     const day = String(1 + (i % 28)).padStart(2, '0');
     const raw = makeMessage({ from: `Sender ${i} <s${i}@remote.test>`, subject: `Topic ${i}`, body: `Body of topic ${i}`, messageId: `t${i}@remote.test`, date: `${day} Jan 2026 ${String(i % 24).padStart(2, '0')}:00:00 +0000` });

@@ -31,6 +31,17 @@ export interface ApiHarness {
   ingest(raw: Buffer, userIds: number[], extra?: { read?: boolean; tags?: string[] }): Promise<number>;
 }
 
+/**
+ * Options making 127.0.0.1:port remote.test's MX (mx.remote.test), so the box delivers mail for
+ * remote.test to a local peer (Postfix's smtp-sink) there: startApi(t, remoteMx(sink.port)).
+ */
+export function remoteMx(port: number): { zones: Zones; config: Record<string, unknown> } {
+  return {
+    zones: { 'remote.test': { MX: [{ exchange: 'mx.remote.test', priority: 10 }] }, 'mx.remote.test': { A: ['127.0.0.1'] } },
+    config: { delivery: { mxPort: port } },
+  };
+}
+
 /** The harness with alice and bob each logged in through the API. */
 export async function aliceAndBob(t: Test, opts: Parameters<typeof startApi>[1] = {}): Promise<{ h: ApiHarness; alice: ApiClient; bob: ApiClient }> {
   const h = await startApi(t, opts);

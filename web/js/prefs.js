@@ -1,27 +1,19 @@
 // The user's display preferences (GET /me → user.settings) as the whole app sees them: the shell
 // sets them on login and after each change; theme and density go on <html> as data attributes
 // that the stylesheet reads; screens ask prefs() for the rest (message order, remote images,
-// notifications). The defaults match server/accounts/settings.ts.
-const DEFAULTS = {
-  density: 'comfortable',
-  theme: 'system',
-  show_images: 'ask',
-  keyboard_shortcuts: true,
-  message_order: 'oldest_first',
-  notifications: false,
-};
-
-let current = { ...DEFAULTS };
+// notifications). GET /me always carries every preference (the server merges its defaults); before
+// logging in there are none: the system's theme, the comfortable density, nothing else applies.
+let current = {};
 
 export function prefs() {
   return current;
 }
 
 export function setPrefs(settings) {
-  current = { ...DEFAULTS, ...(settings ?? {}) };
+  current = settings ?? {};
   const root = document.documentElement;
-  root.dataset.theme = current.theme;
-  root.dataset.density = current.density;
+  root.dataset.theme = current.theme ?? 'system';
+  root.dataset.density = current.density ?? 'comfortable';
 }
 
 /** A desktop notification for new mail, when the user turned them on and the tab is not in view. */

@@ -10,7 +10,7 @@ import { api } from '../api.js';
 import { PiBadge } from './pi-badge.js';
 import { ErrorNote } from './field.js';
 import { prefs } from '../prefs.js';
-import { TagChip } from '../screens/search.js';
+import { TagEditor } from './tag-editor.js';
 
 const AXES = ['travel', 'sender', 'content'];
 
@@ -30,7 +30,7 @@ export function PiAxes({ pi }) {
 }
 
 export class MessageView extends Component {
-  state = { m: null, error: null, allowRemote: false, busy: false, tagInput: '' };
+  state = { m: null, error: null, allowRemote: false, busy: false };
 
   componentDidMount() {
     this.load();
@@ -72,14 +72,6 @@ export class MessageView extends Component {
     await api('POST', `/messages/${this.state.m.id}/read`, { body: { read: false } });
     this.setState({ m: { ...this.state.m, is_read: false } });
   });
-
-  addTag = (e) => {
-    e.preventDefault();
-    const name = this.state.tagInput.trim();
-    if (!name) return;
-    this.setState({ tagInput: '' });
-    this.tags({ add: [name] });
-  };
 
   renderHead(m) {
     const h = m.headers;
@@ -123,10 +115,8 @@ export class MessageView extends Component {
   }
 
   render({ tags: known = [] }) {
-    const { m, error, busy, tagInput } = this.state;
+    const { m, error, busy } = this.state;
     if (!m) return html`<article class="message">${error ? html`<${ErrorNote} error=${error} />` : html`<p class="loading">${t('loading')}</p>`}</article>`;
-    const listId = `tags-${m.id}`;
-    const colour = new Map(known.map((x) => [x.name, x.color]));
     return html`<article class="message" data-id=${m.id}>
       ${this.renderHead(m)}
       <${PiAxes} pi=${m.pi} />
@@ -136,12 +126,8 @@ export class MessageView extends Component {
         <a href=${`/api/v1/messages/${m.id}/attachments/${a.index}`} download=${a.filename || ''}>📎 ${a.filename || t('message.attachment_unnamed')}</a> <span class="muted">${size(a.size)}</span></li>`)}</ul>` : null}
       <${ErrorNote} error=${error} />
       <footer class="message-actions">
-        <span class="tags">${m.tags.map((name) => html`<span class="tag" key=${name}><${TagChip} tag=${{ name, color: colour.get(name) }} />
-          <button type="button" class="tag-remove" aria-label=${t('message.tag_remove', { tag: name })} disabled=${busy} onClick=${() => this.tags({ remove: [name] })}>×</button></span>`)}</span>
-        <form class="tag-add" onSubmit=${this.addTag}>
-          <input list=${listId} value=${tagInput} placeholder=${t('message.tag_add')} aria-label=${t('message.tag_add')} onInput=${(e) => this.setState({ tagInput: e.currentTarget.value })} />
-          <datalist id=${listId}>${known.filter((x) => !m.tags.includes(x.name)).map((x) => html`<option value=${x.name} />`)}</datalist>
-        </form>
+        <${TagEditor} names=${m.tags} known=${known} disabled=${busy} addLabel=${t('message.tag_add')}
+          removeLabel=${(tag) => t('message.tag_remove', { tag })} onChange=${(change) => this.tags(change)} />
         <button type="button" class="quiet" disabled=${busy} onClick=${this.markUnread}>${t('message.mark_unread')}</button>
         ${m.is_spam
           ? html`<button type="button" class="quiet" disabled=${busy} onClick=${() => this.tags({ remove: ['SPAM'] })}>${t('message.not_spam')}</button>`

@@ -12,11 +12,11 @@ import { ErrorNote } from '../components/field.js';
 import { PiBadge } from '../components/pi-badge.js';
 import { MessageView } from '../components/message-view.js';
 import { SendStatus } from '../components/send-status.js';
-import { TagChip } from './search.js';
+import { TagEditor } from '../components/tag-editor.js';
 import { prefs } from '../prefs.js';
 
 export class DiscussionScreen extends Component {
-  state = { d: null, error: null, open: new Set(), reply: '', sending: false, sent: null, replyError: null, tags: [], tagInput: '', tagError: null };
+  state = { d: null, error: null, open: new Set(), reply: '', sending: false, sent: null, replyError: null, tags: [], tagError: null };
   replyBox = createRef();
 
   componentDidMount() {
@@ -96,26 +96,12 @@ export class DiscussionScreen extends Component {
     }
   }
 
-  addTag = (e) => {
-    e.preventDefault();
-    const name = this.state.tagInput.trim();
-    if (!name) return;
-    this.setState({ tagInput: '' });
-    this.changeTags({ add: [name] });
-  };
-
   renderTags(d) {
-    const { tags, tagInput, tagError } = this.state;
     const names = [...new Set(d.messages.flatMap((m) => m.tags))].sort();
-    const colour = new Map(tags.map((x) => [x.name, x.color]));
     return html`<div class="discussion-tags">
-      <span class="tags">${names.map((name) => html`<span class="tag" key=${name}><${TagChip} tag=${{ name, color: colour.get(name) }} />
-        <button type="button" class="tag-remove" aria-label=${t('discussion.tag_remove', { tag: name })} onClick=${() => this.changeTags({ remove: [name] })}>×</button></span>`)}</span>
-      <form class="tag-add" onSubmit=${this.addTag}>
-        <input list="discussion-tags" value=${tagInput} placeholder=${t('discussion.tag_add')} aria-label=${t('discussion.tag_add')} onInput=${(e) => this.setState({ tagInput: e.currentTarget.value })} />
-        <datalist id="discussion-tags">${tags.filter((x) => !names.includes(x.name)).map((x) => html`<option value=${x.name} />`)}</datalist>
-      </form>
-      <${ErrorNote} error=${tagError} />
+      <${TagEditor} names=${names} known=${this.state.tags} addLabel=${t('discussion.tag_add')}
+        removeLabel=${(tag) => t('discussion.tag_remove', { tag })} onChange=${(change) => this.changeTags(change)} />
+      <${ErrorNote} error=${this.state.tagError} />
     </div>`;
   }
 
