@@ -3,7 +3,7 @@
 // reconnects by itself after a dropped stream; when the server refuses it (not logged in yet, or a
 // box without the route) the stream closes for good, so it is opened again a little later while
 // someone still listens. Nothing here reloads the page.
-const TYPES = ['message', 'delivery', 'resync', 'ended'];
+const TYPES = ['message', 'delivery', 'resync', 'ended', 'import-progress'];
 const RETRY_MS = 10_000;
 const listeners = new Map(TYPES.map((type) => [type, new Set()]));
 

@@ -10,6 +10,7 @@ const ROUTES = [
   ['contact', /^\/contacts\/(\d+)$/],
   ['settings', /^\/settings$/],
   ['devices', /^\/devices$/],
+  ['accounts', /^\/accounts$/],
   ['help', /^\/help(?:\/([\w.-]+))?$/],
   ['tags', /^\/tags$/],
 ];

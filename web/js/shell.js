@@ -15,6 +15,7 @@ import { LoginScreen } from './screens/login.js';
 import { DeviceNameScreen } from './screens/device-name.js';
 import { TimelineScreen } from './screens/timeline.js';
 import { DevicesScreen } from './screens/devices.js';
+import { AccountsScreen } from './screens/accounts.js';
 import { HelpScreen } from './screens/help.js';
 import { ContactsScreen } from './screens/contacts.js';
 import { ContactScreen } from './screens/contact.js';
@@ -149,6 +150,7 @@ export class App extends Component {
       case 'discussion': return html`<${DiscussionScreen} key=${route.id} id=${route.id} reply=${route.query.get('reply') === '1'} />`;
       case 'compose': return html`<${ComposeScreen} key=${route.id ?? 'new'} draftId=${route.id} />`;
       case 'drafts': return html`<${DraftsScreen} />`;
+      case 'accounts': return html`<${AccountsScreen} />`;
       case 'devices': return html`<${DevicesScreen} onRemovedCurrent=${() => this.toLogin(t('devices.removed_current'))} />`;
       case 'help': return html`<${HelpScreen} key=${currentLang()} signal=${route.id} />`;
       case 'settings': return html`<${SettingsScreen} user=${this.state.user} pi=${this.state.pi} onUser=${this.onUser} />`;

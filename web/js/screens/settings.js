@@ -141,6 +141,8 @@ export class SettingsScreen extends Component {
 
       <h2>${t('settings.devices')}</h2>
       <p>${t('settings.devices_intro')} <a href="#/devices">${t('settings.devices_link')}</a></p>
+      <h2>${t('settings.accounts')}</h2>
+      <p>${t('settings.accounts_intro')} <a href="#/accounts">${t('settings.accounts_link')}</a></p>
       <p><a href="#/help">${t('pi.help_link')}</a></p>
     </section>`;
   }
