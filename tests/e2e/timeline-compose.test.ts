@@ -1,7 +1,7 @@
 /**
  * The everyday screens in real headless Chromium, on a box holding 120 discussions: the timeline's
  * filters (tag, spam), keyboard (j/k, Enter, r), paging as the end scrolls into view; moving a
- * message to SPAM and back; compose with autosave, the Drafts view, an attachment and sending to a
+ * message to SPAM and back; compose with suggested recipients, autosave, the Drafts view, an attachment and sending to a
  * remote MX (Postfix's smtp-sink); theme and density preferences applied; saved tabs reordered and
  * closed. Then the same screens in French on a phone-sized viewport: translated, no sideways scroll.
  */
@@ -89,10 +89,15 @@ t.test('timeline, spam, compose, preferences, tabs; French on a phone', { timeou
 
   // --- compose: autosave, Drafts, attachment, send -------------------------------------------------
   await page.goto(`${base}/#/timeline`);
+  const newest = (await rows.nth(0).locator('.who').textContent())!; // "Sender N"
   await page.locator('h1').first().click();
   await page.keyboard.press('c');
   await page.getByRole('heading', { name: c['compose.title'] }).waitFor();
   const to = page.locator('.recipients input').first();
+  await to.fill(newest.slice(0, 4));
+  const suggestion = `${newest} <s${newest.split(' ')[1]}@remote.test>`;
+  await page.locator(`.recipients datalist option[value="${suggestion}"]`).first().waitFor({ state: 'attached' });
+  t.pass('recipients are suggested from past participants');
   await to.fill('dave@remote.test');
   await to.press('Enter');
   await field(page, c['compose.subject']!).fill('Plans for spring');
