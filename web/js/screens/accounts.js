@@ -132,6 +132,8 @@ class AddAccountForm extends Component {
     const f = this.state.f;
     this.run(async () => {
       const { account } = await api('POST', '/external-accounts', { body: { ...this.body(), address: f.address.trim(), interval_minutes: Number(f.interval), delete_after_import: f.deleteAfter } });
+      // "Add and import": the first import starts now rather than at the next poll
+      await api('POST', `/external-accounts/${account.id}/sync`).catch(() => undefined);
       this.props.onAdded(account);
     });
   };
