@@ -32,6 +32,8 @@ function vendorFiles(): Record<string, string> {
     '/vendor/htm.js': path.join(dist('htm'), 'htm.module.js'),
     // loaded by web/js/pgp/ callers only when a key is needed, never on the first page load
     '/vendor/openpgp.mjs': path.join(dist('openpgp'), '..', 'openpgp.min.mjs'),
+    // the key fingerprint as a QR code (keys screen only, loaded when shown)
+    '/vendor/qrcode.mjs': path.join(dist('qrcode-generator'), 'qrcode.mjs'),
   };
 }
 
