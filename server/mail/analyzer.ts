@@ -8,11 +8,20 @@ import type { Attachment } from 'mailparser';
 import type { DnsResolver } from '../dns.js';
 import type { Logger } from '../log.js';
 import { analyzeMessage, type Analysis, type AnalyzeOptions } from './analyze.js';
+import { analyzeWorkerScript, BOOT_WITH_TSX } from './analyze-worker-script.js';
 
 export interface Analyzer {
   analyze(raw: Buffer, opts: AnalyzeOptions): Promise<Analysis>;
   close(): Promise<void>;
 }
+
+/**
+ * The worker's V8 heap. Its garbage is young (a parsed message lives a few milliseconds), so a
+ * small young generation keeps its RSS down at little CPU cost (bench/README.md, ingest Results).
+ * The old generation keeps V8's default limit: a 50 MB message (smtp.maxMessageSize) parses into
+ * strings several times its size, and running out kills the worker (the message gets a 451).
+ */
+const WORKER_HEAP = { maxYoungGenerationSizeMb: 8 };
 
 type Waiter = { resolve: (a: Analysis) => void; reject: (e: Error) => void };
 
@@ -31,24 +40,28 @@ export function createAnalyzer(opts: { threads: number; resolver: DnsResolver; r
   }
   const waiting = new Map<number, Waiter>();
   let nextId = 0;
-  let worker: Worker;
+  let worker: Promise<Worker>;
   let closing = false;
   // A worker that cannot even start (say, a broken install) must not be restarted forever:
   // after a few failures in a row without one answer, analysis goes on inline.
   let failuresInARow = 0;
   let inline = false;
-  const start = () => {
-    worker = new Worker(new URL('./analyze-worker-boot.js', import.meta.url), { workerData: { resolver: opts.resolverAddress } });
-    worker.on('message', (m: { id: number; analysis?: Analysis; error?: string }) => {
+  // Made once; a replacement worker reuses it.
+  const script = analyzeWorkerScript().catch((err: unknown) => {
+    opts.log.warn('analyzer worker not bundled; it loads through tsx', { err });
+    return BOOT_WITH_TSX;
+  });
+  const wire = (w: Worker): Worker => {
+    w.on('message', (m: { id: number; analysis?: Analysis; error?: string }) => {
       failuresInARow = 0;
-      const w = waiting.get(m.id);
+      const waiter = waiting.get(m.id);
       waiting.delete(m.id);
-      if (m.analysis) w?.resolve(rehydrate(m.analysis));
-      else w?.reject(new Error(m.error ?? 'analysis failed'));
+      if (m.analysis) waiter?.resolve(rehydrate(m.analysis));
+      else waiter?.reject(new Error(m.error ?? 'analysis failed'));
     });
-    worker.on('error', (err) => opts.log.error('analyzer worker failed', { err }));
-    worker.on('exit', () => {
-      for (const w of waiting.values()) w.reject(new Error('analyzer worker exited'));
+    w.on('error', (err) => opts.log.error('analyzer worker failed', { err }));
+    w.on('exit', () => {
+      for (const waiter of waiting.values()) waiter.reject(new Error('analyzer worker exited'));
       waiting.clear();
       if (closing) return;
       if (++failuresInARow >= 3) {
@@ -56,6 +69,10 @@ export function createAnalyzer(opts: { threads: number; resolver: DnsResolver; r
         opts.log.error('analyzer worker keeps failing; analysing on the main thread');
       } else start();
     });
+    return w;
+  };
+  const start = () => {
+    worker = script.then((url) => wire(new Worker(url, { workerData: { resolver: opts.resolverAddress }, resourceLimits: WORKER_HEAP })));
   };
   start();
   return {
@@ -64,12 +81,12 @@ export function createAnalyzer(opts: { threads: number; resolver: DnsResolver; r
       return new Promise<Analysis>((resolve, reject) => {
         const id = nextId++;
         waiting.set(id, { resolve, reject });
-        worker.postMessage({ id, raw, opts: o });
+        worker.then((w) => w.postMessage({ id, raw, opts: o }), reject);
       });
     },
     async close() {
       closing = true;
-      if (!inline) await worker.terminate();
+      if (!inline) await (await worker).terminate();
     },
   };
 }
