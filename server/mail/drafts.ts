@@ -269,6 +269,14 @@ export async function addDraftAttachment(deps: Deps, userId: number, draftId: nu
   return presentAttachment(row!);
 }
 
+/** One attachment's bytes (the composer seals files the draft already holds). */
+export async function getDraftAttachment(deps: Deps, userId: number, draftId: number, attachmentId: number): Promise<{ filename: string; contentType: string; content: Buffer }> {
+  await findDraft(deps.db, userId, draftId);
+  const att = await deps.db<AttachmentRow>('draft_attachments').where({ id: attachmentId, draft_id: draftId }).first();
+  if (!att) throw new AppError('attachment_not_found', `draft ${draftId} has no attachment ${attachmentId}`);
+  return { filename: att.filename, contentType: att.content_type, content: await deps.blobs.get(att.blob_hash) };
+}
+
 export async function removeDraftAttachment(deps: Deps, userId: number, draftId: number, attachmentId: number): Promise<void> {
   await findDraft(deps.db, userId, draftId);
   const att = await deps.db<AttachmentRow>('draft_attachments').where({ id: attachmentId, draft_id: draftId }).first();

@@ -79,6 +79,11 @@ t.test('create, autosave, list, attach, discard', async (t) => {
   t.equal(big.body.error.code, 'message_too_big');
   t.equal((await upload(bob, id, 'x', { filename: 'x.txt' })).status, 404, 'not on someone else\'s draft');
 
+  const back = await alice.get(`${D}/${id}/attachments/${a1.body.id}`);
+  t.equal(back.status, 200);
+  t.same(back.raw, pdf, 'a draft attachment reads back as uploaded (the composer seals it)');
+  t.match(back.headers.get('content-disposition'), /^attachment;/);
+  t.equal((await bob.get(`${D}/${id}/attachments/${a1.body.id}`)).status, 404, "not someone else's");
   t.equal((await alice.request('DELETE', `${D}/${id}/attachments/${a2.body.id}`)).status, 204);
   t.same((await alice.get(`${D}/${id}`)).body.attachments.map((a: { id: number }) => a.id), [a1.body.id]);
   t.equal((await alice.request('DELETE', `${D}/${id}/attachments/${a2.body.id}`)).body.error.code, 'attachment_not_found');

@@ -6,8 +6,9 @@
 import { z } from 'zod';
 import type { Router } from '@koa/router';
 import type { ParameterizedContext } from 'koa';
-import { addDraftAttachment, createDraft, discardDraft, getDraft, listDrafts, removeDraftAttachment, sendDraft, updateDraft } from '../../mail/drafts.js';
+import { addDraftAttachment, createDraft, discardDraft, getDraft, getDraftAttachment, listDrafts, removeDraftAttachment, sendDraft, updateDraft } from '../../mail/drafts.js';
 import { AppError } from '../../errors.js';
+import { sendDownload } from '../downloads.js';
 import { authOf, type ApiState } from '../types.js';
 import { protectedRouter, type RouteContext } from './context.js';
 import { id, idParams } from './params.js';
@@ -81,6 +82,11 @@ export function draftRoutes({ services }: RouteContext): Router<ApiState> {
     const content = await readUpload(ctx, deps.config.smtp.maxMessageSize);
     ctx.status = 201;
     ctx.body = await addDraftAttachment(deps, authOf(ctx).user.id, draftId, { filename, contentType: ctx.get('Content-Type') || 'application/octet-stream', content });
+  });
+  router.get('/drafts/:id/attachments/:attId', async (ctx) => {
+    const p = attachmentParams.parse(ctx.params);
+    const a = await getDraftAttachment(deps, authOf(ctx).user.id, p.id, p.attId);
+    sendDownload(ctx, a.content, a.filename, 'application/octet-stream');
   });
   router.delete('/drafts/:id/attachments/:attId', async (ctx) => {
     const p = attachmentParams.parse(ctx.params);
