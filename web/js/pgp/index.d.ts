@@ -12,7 +12,7 @@ export function generateKeyPair(openpgp: PGP, opts: { name?: string; email: stri
 export function importPrivateKey(openpgp: PGP, armored: string, passphrase: string, newPassphrase?: string): Promise<KeyPair>;
 export function unlockPrivateKey(openpgp: PGP, armored: string, passphrase: string): Promise<OpenPGP.PrivateKey>;
 export function changePassphrase(openpgp: PGP, armored: string, oldPassphrase: string, newPassphrase: string): Promise<string>;
-export function revokeKeyPair(openpgp: PGP, armored: string, passphrase: string, reason?: string): Promise<KeyPair>;
+export function revokeKeyPair(openpgp: PGP, armored: string, passphrase: string, reason?: string, date?: Date): Promise<KeyPair>;
 export function readAnyKey(openpgp: PGP, data: string | Uint8Array): Promise<OpenPGP.Key>;
 export function readAllKeys(openpgp: PGP, data: string | Uint8Array): Promise<OpenPGP.Key[]>;
 export function keyFacts(key: OpenPGP.Key, now?: Date): Promise<KeyFacts>;

@@ -67,11 +67,11 @@ export async function changePassphrase(openpgp, armored, oldPassphrase, newPassp
 /**
  * Revokes the key pair: returns the revoked public key (to upload and publish) and the revoked
  * private key, still protected by the same passphrase.
- * @param {any} openpgp @param {string} armored @param {string} passphrase @param {string} [reason]
+ * @param {any} openpgp @param {string} armored @param {string} passphrase @param {string} [reason] @param {Date} [date]
  */
-export async function revokeKeyPair(openpgp, armored, passphrase, reason = 'Key retired') {
+export async function revokeKeyPair(openpgp, armored, passphrase, reason = 'Key retired', date = undefined) {
   const key = await unlockPrivateKey(openpgp, armored, passphrase);
-  const { privateKey } = await openpgp.revokeKey({ key, reasonForRevocation: { flag: openpgp.enums.reasonForRevocation.keyRetired, string: reason }, format: 'object' });
+  const { privateKey } = await openpgp.revokeKey({ key, reasonForRevocation: { flag: openpgp.enums.reasonForRevocation.keyRetired, string: reason }, format: 'object', date });
   const encrypted = await openpgp.encryptKey({ privateKey, passphrase });
   return { publicKey: privateKey.toPublic().armor(), privateKey: encrypted.armor(), fingerprint: privateKey.getFingerprint().toUpperCase() };
 }
