@@ -7,6 +7,7 @@
  */
 import type { Knex } from 'knex';
 import { PERIOD_DAYS, PERIODS, samePi, scoreContact, type ContactFacts, type ContactPiReport } from './contact-pi.js';
+import { loadContactKeyFacts } from '../crypto/contact-key-facts.js';
 
 const DAY_MS = 86_400_000;
 const PERIOD_MS = PERIOD_DAYS * DAY_MS;
@@ -60,11 +61,12 @@ export async function loadContactFacts(db: Knex, userId: number, ids: number[], 
     [list, userId],
   );
   const byId = new Map(exchanges.map((e) => [e.contact_id, e]));
+  const keyFacts = await loadContactKeyFacts(db, userId, ids, now);
   for (const r of received) {
     const e = byId.get(r.contact_id);
     out.set(r.contact_id, {
-      keys: [], // contact keys arrive with the OpenPGP issue
-      autocryptMutual: false,
+      keys: keyFacts.get(r.contact_id)?.keys ?? [],
+      autocryptMutual: keyFacts.get(r.contact_id)?.autocryptMutual ?? false,
       messages: Number(e?.n ?? 0),
       encrypted: Number(e?.enc ?? 0),
       activePeriods: Number(e?.periods ?? 0),

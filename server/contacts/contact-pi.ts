@@ -37,8 +37,8 @@ export const CONTACT_WEIGHTS = {
   NO_KEY: {
     axis: 'keys', points: 0,
     help: {
-      en: 'No OpenPGP key is known for this contact: mail to them travels unsealed. Contact keys come with a later version of Caliopen (a strong key will be worth 30 points, RSA-2048 20, a weaker one 10).',
-      fr: 'Aucune clé OpenPGP n’est connue pour ce contact : vos messages partent sans être scellés. Les clés des contacts arrivent dans une prochaine version de Caliopen (une clé robuste vaudra 30 points, RSA-2048 20, une plus faible 10).',
+      en: 'No OpenPGP key is known for this contact: mail to them travels unsealed. Add their key on the contact card, or it arrives by itself (Autocrypt, WKD) when they use OpenPGP (a strong key is worth 30 points, RSA-2048 20, a weaker one 10).',
+      fr: 'Aucune clé OpenPGP n’est connue pour ce contact : vos messages partent sans être scellés. Ajoutez sa clé sur la fiche du contact, ou elle arrive d’elle-même (Autocrypt, WKD) s’il utilise OpenPGP (une clé robuste vaut 30 points, RSA-2048 20, une plus faible 10).',
     },
   },
   KEY_VERIFIED: {
@@ -55,7 +55,7 @@ export const CONTACT_WEIGHTS = {
   },
   NO_AUTOCRYPT: {
     axis: 'keys', points: 0,
-    help: { en: 'Autocrypt is not supported yet: it comes with OpenPGP in a later version (mutual Autocrypt is worth 10 points).', fr: 'Autocrypt n’est pas encore pris en charge : il arrive avec OpenPGP dans une prochaine version (Autocrypt mutuel vaut 10 points).' },
+    help: { en: 'This contact’s mail client has not said (by Autocrypt) that it prefers encrypted mail (mutual Autocrypt is worth 10 points).', fr: 'La messagerie de ce contact n’a pas indiqué (par Autocrypt) qu’elle préfère le courrier chiffré (Autocrypt mutuel vaut 10 points).' },
   },
   ENCRYPTED_EXCHANGES: {
     axis: 'exchanges', points: 20,
@@ -141,7 +141,7 @@ export function keyStrength(key: ContactKey): 'KEY_STRONG' | 'KEY_RSA_2048' | 'K
 const STRENGTH_ORDER = ['KEY_STRONG', 'KEY_RSA_2048', 'KEY_WEAK'] as const;
 
 function keyReasons(keys: ContactKey[]): ContactReason[] {
-  if (!keys.length) return [reason('NO_KEY', 1, 'OpenPGP keys are not supported yet')];
+  if (!keys.length) return [reason('NO_KEY', 1, 'no key known')];
   const best = STRENGTH_ORDER.find((s) => keys.some((k) => keyStrength(k) === s))!;
   return [reason(best, 1, `${keys.length} key${keys.length > 1 ? 's' : ''}`), keys.some((k) => k.verified) ? reason('KEY_VERIFIED') : reason('KEY_NOT_VERIFIED')];
 }
