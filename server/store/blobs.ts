@@ -21,6 +21,12 @@ export function sha256(bytes: Buffer | string): string {
   return crypto.createHash('sha256').update(bytes).digest('hex');
 }
 
+// Temporary names: unique within this process by a counter (shared by every store), across
+// processes and restarts by the pid and start time, so a leftover of a crashed run is never
+// reused ('wx' would fail on it). Cheaper than random bytes for every message.
+const TMP_PREFIX = `${process.pid}.${Date.now().toString(36)}`;
+let tmpCount = 0;
+
 async function fsyncDir(dir: string): Promise<void> {
   const fh = await fsp.open(dir, 'r');
   try {
@@ -48,7 +54,7 @@ export function createBlobStore(dataDir: string): BlobStore {
         await fsyncDir(root);
         knownDirs.add(dir);
       }
-      const tmp = path.join(tmpDir, `${hash}.${process.pid}.${crypto.randomBytes(4).toString('hex')}`);
+      const tmp = path.join(tmpDir, `${hash}.${TMP_PREFIX}.${++tmpCount}`);
       // flush: fsync before close. Writing again over an existing blob is harmless (same bytes),
       // and cheaper than asking first on every message.
       await fsp.writeFile(tmp, bytes, { mode: 0o600, flag: 'wx', flush: true });

@@ -22,3 +22,14 @@ t.test('answers and definite negatives are cached for the TTL; failures are retr
   await r('example.test', 'TXT');
   t.equal(asked.length, 5, 'asked again after the TTL');
 });
+
+t.test('the cache is bounded: the oldest name goes first', async (t) => {
+  const asked: string[] = [];
+  const r = cachedResolver(async (name) => (asked.push(name), [[name]]), 60_000, 2, () => 0);
+  await r('a.test', 'TXT');
+  await r('b.test', 'TXT');
+  await r('c.test', 'TXT'); // evicts a.test
+  await r('b.test', 'TXT');
+  await r('a.test', 'TXT');
+  t.same(asked, ['a.test', 'b.test', 'c.test', 'a.test']);
+});
