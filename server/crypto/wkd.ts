@@ -50,11 +50,24 @@ export function wkdUrls(address: string): { advanced: string; direct: string } {
 
 export type WkdResult = { status: 'found'; key: PublicKeyInfo } | { status: 'not_found' } | { status: 'error'; error: string };
 
-/** Asks the advanced URL, then the direct one; the key must name the address and be usable. */
+/** Does the name exist (A or AAAA) for the box's resolver? Names that do not are not fetched. */
+async function resolves(deps: Pick<Deps, 'dns'>, host: string): Promise<boolean> {
+  for (const rrtype of ['A', 'AAAA']) {
+    if (await deps.dns(host, rrtype).then((r) => r.length > 0, () => false)) return true;
+  }
+  return false;
+}
+
+/**
+ * Asks the advanced URL when openpgpkey.<domain> exists (draft §3.1, as GnuPG does), then the
+ * direct one when <domain> has an address; the key must name the address and be usable. Names are
+ * checked with the box's resolver (deps.dns, CALIOPEN_RESOLVER) before anything is fetched.
+ */
 export async function lookupWkd(deps: Deps, address: string): Promise<WkdResult> {
   const urls = wkdUrls(address);
   let error: string | null = null;
   for (const url of [urls.advanced, urls.direct]) {
+    if (!(await resolves(deps, new URL(url).hostname))) continue;
     try {
       const res = await deps.fetch(url, { timeoutMs: 10_000 });
       if (res.status !== 200) continue;

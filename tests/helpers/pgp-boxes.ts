@@ -61,7 +61,9 @@ export async function twoBoxes(t: Test, opts: { wkd: boolean }): Promise<[Box, B
   for (const [i, spec] of specs.entries()) {
     const dir = tempDir('cal-box-');
     const other = 1 - i;
-    const zones = Object.fromEntries(specs.flatMap((s) => [[s.domain, { MX: [{ exchange: `mx.${s.domain}`, priority: 10 }] }], [`mx.${s.domain}`, { A: ['127.0.0.1'] }]]));
+    const zones = Object.fromEntries(specs.flatMap((s) => [
+      [s.domain, { MX: [{ exchange: `mx.${s.domain}`, priority: 10 }], A: ['127.0.0.1'] }], [`mx.${s.domain}`, { A: ['127.0.0.1'] }], [`openpgpkey.${s.domain}`, { A: ['127.0.0.1'] }],
+    ]));
     const config = loadConfig(
       { CALIOPEN_DATA_DIR: dir, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: String(smtpPorts[i]), CALIOPEN_HOSTNAME: `mx.${spec.domain}` },
       { smtp: { host: '127.0.0.1' }, http: { host: '127.0.0.1' }, submission: { enabled: false }, delivery: { mxPort: smtpPorts[other] } },
