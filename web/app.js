@@ -4,5 +4,5 @@ import { html, render } from './js/html.js';
 import { browserLang, setLanguage } from './js/i18n.js';
 import { App } from './js/shell.js';
 
-await setLanguage(browserLang());
-render(html`<${App} />`, document.getElementById('app'));
+// The catalogue loads while the shell asks who is logged in (GET /me): both at once, not in turn.
+render(html`<${App} languageReady=${setLanguage(browserLang())} />`, document.getElementById('app'));

@@ -4,16 +4,20 @@
  */
 import t from 'tap';
 import http from 'node:http';
+import zlib from 'node:zlib';
 import { sha256 } from '../../server/store/blobs.js';
 import { ALICE, BOB, startApi } from '../helpers/api-app.js';
 
 /** GET with the path sent byte for byte: fetch would resolve "..", which is the point of the test. */
-function rawGet(port: number, path: string): Promise<{ status: number; body: string }> {
+function rawGet(port: number, path: string, headers: http.OutgoingHttpHeaders = {}): Promise<{ status: number; body: string; bytes: Buffer; headers: http.IncomingHttpHeaders }> {
   return new Promise((resolve, reject) => {
-    const req = http.get({ host: '127.0.0.1', port, path, timeout: 10_000 }, (res) => {
+    const req = http.get({ host: '127.0.0.1', port, path, headers, timeout: 10_000 }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
+      res.on('end', () => {
+        const bytes = Buffer.concat(chunks);
+        resolve({ status: res.statusCode ?? 0, body: bytes.toString(), bytes, headers: res.headers });
+      });
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
     req.on('error', reject);
@@ -215,6 +219,18 @@ t.test('the web app is served with the right types, and nothing outside web/', a
     t.match(r.headers.get('content-type'), type, `${path} type`);
   }
   t.match((await c.get('/vendor/preact.js')).raw.toString(), /export\s*\{/, 'preact as an ES module');
+  const plain = await rawGet(h.http, '/js/shell.js');
+  t.equal(plain.headers['content-encoding'], undefined, 'no gzip unless asked');
+  const etag = plain.headers.etag!;
+  t.match(etag, /^"[0-9a-f]+-[0-9a-f]+"$/, 'an ETag');
+  const zipped = await rawGet(h.http, '/js/shell.js', { 'accept-encoding': 'gzip, br' });
+  t.equal(zipped.headers['content-encoding'], 'gzip');
+  t.equal(zipped.headers.vary, 'Accept-Encoding');
+  t.same(zlib.gunzipSync(zipped.bytes), plain.bytes, 'gzipped, the same bytes');
+  t.ok(zipped.bytes.length < plain.bytes.length / 2, 'and smaller');
+  const again = await rawGet(h.http, '/js/shell.js', { 'if-none-match': etag });
+  t.equal(again.status, 304, 'unchanged: 304');
+  t.equal(again.bytes.length, 0);
   const [en, fr] = [(await c.get('/i18n/en.json')).body, (await c.get('/i18n/fr.json')).body];
   t.same(Object.keys(fr).sort(), Object.keys(en).sort(), 'French and English catalogues have the same keys');
   for (const path of ['/../package.json', '/../../../../etc/passwd', '/%2e%2e/package.json', '/%2e%2e/%2e%2e/server/app.ts', '/..%5c..%5cpackage.json', '/%2e%2e%2fpackage.json', '/i18n/..%2f..%2fpackage.json', '/.git/config', '/vendor/', '/i18n/', '/%00', '/%E0%A4%A']) {

@@ -22,6 +22,7 @@ t.test('a new browser is named once, then recognised at the next login', async (
   t.equal(first.body.needsDevice, true, 'no device cookie: the login asks for a device');
   t.equal(first.body.device, null);
   t.same((await c.get('/api/v1/devices/current')).body, { device: null });
+  t.equal((await c.get('/api/v1/me')).body.device, null, 'GET /me says the same');
   t.same((await c.get('/api/v1/devices')).body, { items: [], unbound_sessions: 1 }, 'the unnamed session is counted');
 
   const bad = await c.post('/api/v1/devices/current', { name: '   ', type: 'desktop' });
@@ -33,6 +34,7 @@ t.test('a new browser is named once, then recognised at the next login', async (
   const named = await c.post('/api/v1/devices/current', { name: ' Kitchen desktop ', type: 'desktop' }, { headers: { 'user-agent': 'TestBrowser/1.0' } });
   t.equal(named.status, 201, JSON.stringify(named.body));
   t.match(named.body.device, { name: 'Kitchen desktop', type: 'desktop', current: true, last_ip: '127.0.0.1', user_agent: 'TestBrowser/1.0' });
+  t.match((await c.get('/api/v1/me')).body.device, { id: named.body.device.id, name: 'Kitchen desktop', current: true }, 'GET /me carries this device');
   const cookie = named.setCookies.find((s) => s.startsWith('caliopen_device='))!;
   t.match(cookie, /; HttpOnly/);
   t.match(cookie, /; SameSite=Strict/);

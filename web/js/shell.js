@@ -14,17 +14,21 @@ import { SetupScreen } from './screens/setup.js';
 import { LoginScreen } from './screens/login.js';
 import { DeviceNameScreen } from './screens/device-name.js';
 import { TimelineScreen } from './screens/timeline.js';
-import { DevicesScreen } from './screens/devices.js';
-import { AccountsScreen } from './screens/accounts.js';
-import { HelpScreen } from './screens/help.js';
-import { ContactsScreen } from './screens/contacts.js';
-import { ContactScreen } from './screens/contact.js';
 import { SoonScreen } from './screens/soon.js';
-import { DiscussionScreen } from './screens/discussion.js';
-import { ComposeScreen, DraftsScreen } from './screens/compose.js';
-import { SettingsScreen } from './screens/settings.js';
-import { TagsScreen } from './screens/tags.js';
 import { SearchScreen } from './screens/search.js';
+import { lazy } from './components/lazy.js';
+
+// Loaded when first shown: the first page load carries the timeline (and search, whose tag chips it uses).
+const DevicesScreen = lazy(() => import('./screens/devices.js'), 'DevicesScreen');
+const AccountsScreen = lazy(() => import('./screens/accounts.js'), 'AccountsScreen');
+const HelpScreen = lazy(() => import('./screens/help.js'), 'HelpScreen');
+const ContactsScreen = lazy(() => import('./screens/contacts.js'), 'ContactsScreen');
+const ContactScreen = lazy(() => import('./screens/contact.js'), 'ContactScreen');
+const DiscussionScreen = lazy(() => import('./screens/discussion.js'), 'DiscussionScreen');
+const SettingsScreen = lazy(() => import('./screens/settings.js'), 'SettingsScreen');
+const TagsScreen = lazy(() => import('./screens/tags.js'), 'TagsScreen');
+const ComposeScreen = lazy(() => import('./screens/compose.js'), 'ComposeScreen');
+const DraftsScreen = lazy(() => import('./screens/compose.js'), 'DraftsScreen');
 
 function typingInto(el) {
   return !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
@@ -46,13 +50,12 @@ export class App extends Component {
   }
 
   async start() {
-    try {
-      const me = await api('GET', '/me');
-      setCsrf(me.csrfToken);
-      return await this.enter(me);
-    } catch (err) {
-      if (err.status !== 401) return this.setState({ phase: 'login', notice: null, error: err });
+    const [me] = await Promise.allSettled([api('GET', '/me'), this.props.languageReady]);
+    if (me.status === 'fulfilled') {
+      setCsrf(me.value.csrfToken);
+      return this.enter(me.value).catch((error) => this.setState({ phase: 'login', notice: null, error }));
     }
+    if (me.reason.status !== 401) return this.setState({ phase: 'login', notice: null, error: me.reason });
     const { needed } = await api('GET', '/setup').catch(() => ({ needed: false }));
     this.setState({ phase: needed ? 'setup' : 'login' });
   }
@@ -60,8 +63,7 @@ export class App extends Component {
   /** A session is open (me = GET /me): the user's language and zone, then this device or its naming. */
   async enter(me) {
     await this.applyUser(me.user);
-    const { device } = await api('GET', '/devices/current');
-    this.setState({ phase: device ? 'in' : 'device', user: me.user, pi: me.pi ?? null, settings: me.user.settings ?? null, notice: null });
+    this.setState({ phase: me.device ? 'in' : 'device', user: me.user, pi: me.pi ?? null, settings: me.user.settings ?? null, notice: null });
   }
 
   async applyUser(user) {

@@ -3,8 +3,12 @@
  * under /vendor/. Only files inside web/ with a known extension are served: no directory
  * listings, no dotfiles, no way out through "..", encoded or not. The content type comes from
  * the extension (with nosniff set globally, a wrong type would break the app, not open a hole).
+ * Every file carries an ETag (size and modification time): the browser revalidates (no-cache) and
+ * gets 304 when nothing changed. Text is sent gzipped to browsers that take it, compressed once
+ * per file version and kept in memory (the app is a few hundred KB).
  */
 import fs from 'node:fs/promises';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -60,8 +64,30 @@ export function serveWeb(root = WEB_ROOT): Middleware {
     if (!file || !type) return next();
     const stat = await fs.stat(file).catch(() => null);
     if (!stat?.isFile()) return next();
+    const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
     ctx.type = type;
     ctx.set('Cache-Control', 'no-cache');
-    ctx.body = await fs.readFile(file);
+    ctx.set('ETag', etag);
+    ctx.set('Vary', 'Accept-Encoding');
+    if (ctx.get('If-None-Match') === etag) {
+      ctx.status = 304;
+      return;
+    }
+    const gzip = COMPRESSIBLE.test(type) && /\bgzip\b/.test(ctx.get('Accept-Encoding'));
+    if (gzip) ctx.set('Content-Encoding', 'gzip');
+    ctx.body = gzip ? await gzipped(file, etag) : await fs.readFile(file);
   };
+}
+
+const COMPRESSIBLE = /^(?:text\/|application\/json)/;
+const compressed = new Map<string, { etag: string; body: Promise<Buffer> }>();
+
+/** The file gzipped, once per version (etag); a changed file replaces its entry. */
+function gzipped(file: string, etag: string): Promise<Buffer> {
+  const hit = compressed.get(file);
+  if (hit?.etag === etag) return hit.body;
+  const body = fs.readFile(file).then((raw) => new Promise<Buffer>((resolve, reject) => zlib.gzip(raw, { level: 9 }, (err, out) => (err ? reject(err) : resolve(out)))));
+  body.catch(() => compressed.delete(file));
+  compressed.set(file, { etag, body });
+  return body;
 }

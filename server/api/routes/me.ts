@@ -1,6 +1,6 @@
 /**
  * The logged-in user's own account: GET /me (who, the CSRF token of this session, display settings,
- * the account's PI with reasons), PATCH /me (profile, language, time zone, display settings) and
+ * the account's PI with reasons, this browser's device or null), PATCH /me (profile, language, time zone, display settings) and
  * POST /me/password (ends the user's other sessions).
  */
 import { z } from 'zod';
@@ -8,7 +8,9 @@ import type { Router } from '@koa/router';
 import { userAddresses, type User } from '../../accounts/users.js';
 import { computeAccountPi } from '../../accounts/account-pi.js';
 import { changePassword, displaySettings, settingsOf, updateProfile } from '../../accounts/settings.js';
+import { getDevice } from '../../accounts/devices.js';
 import { langOf, presentUser } from '../presenters.js';
+import { presentDevice } from './devices.js';
 import { authOf, type ApiState } from '../types.js';
 import { protectedRouter, type RouteContext } from './context.js';
 
@@ -26,8 +28,13 @@ export function meRoutes({ services, throttle }: RouteContext): Router<ApiState>
   const present = async (user: User) => ({ ...presentUser(user, await userAddresses(deps.db, user.id)), settings: settingsOf(user) });
   router.get('/me', async (ctx) => {
     const { user, session } = authOf(ctx);
-    const [shown, pi] = await Promise.all([present(user), computeAccountPi(deps.db, user.id, deps.clock.now().getTime(), langOf(user))]);
-    ctx.body = { user: shown, csrfToken: session.csrf_token, pi };
+    const [shown, pi, device] = await Promise.all([
+      present(user),
+      computeAccountPi(deps.db, user.id, deps.clock.now().getTime(), langOf(user)),
+      session.device_id ? getDevice(deps.db, user.id, session.device_id) : null,
+    ]);
+    // the device too, so that the app's first screen needs one call, not two
+    ctx.body = { user: shown, csrfToken: session.csrf_token, pi, device: device ? presentDevice(device, true) : null };
   });
   router.patch('/me', async (ctx) => {
     const change = profileBody.parse(ctx.state.body ?? {});
