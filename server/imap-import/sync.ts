@@ -150,7 +150,7 @@ async function importBatch(ctx: SyncContext, folder: ExternalFolder, uids: numbe
     const { read, tags } = tagsOfFlags(m.flags);
     const receivedAt = m.internalDate ? new Date(m.internalDate) : undefined;
     return ctx.ingestor
-      .ingest({ source: 'imap', raw: m.source!, userIds: [account.userId], transport, receivedAt, read, tags: [...folderTags, ...tags] })
+      .ingest({ source: 'imap', raw: m.source!, userIds: [account.userId], transport, receivedAt, read, tags: [...folderTags, ...tags], sentByUser: folder.specialUse === '\\Sent' })
       .then((outcomes) => {
         committed.add(m.uid);
         const duplicate = outcomes.every((o) => o.duplicate);

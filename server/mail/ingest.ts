@@ -39,6 +39,8 @@ export interface IngestInput {
   read?: boolean;
   /** extra tags: imported folders and flags */
   tags?: string[];
+  /** the source filed it as the user's own sent mail (an imported Sent folder): not scored as spam, SENT instead of INBOX */
+  sentByUser?: boolean;
   /** the discussion this message belongs to, when the caller knows it (delivery reports about a sent message) */
   discussionId?: number;
   /** the raw bytes are already in the blob store (a sent message, delivered locally): not written again */
@@ -125,7 +127,7 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
       loadIngestFacts(db, userId, fromAddress, s.hash, s.participants.map((p) => p.address)),
     ]);
     const own = new Set(ownList);
-    const fromUser = s.input.source === 'sent' || (fromAddress !== null && own.has(fromAddress));
+    const fromUser = s.input.source === 'sent' || !!s.input.sentByUser || (fromAddress !== null && own.has(fromAddress));
     // a bounce of a message this user sent goes to that message's discussion, and is not spam
     const bounced = s.bounce && !fromUser ? await findBounced(db, userId, s.bounce) : null;
     if (bounced) s.bounced.set(userId, bounced);
