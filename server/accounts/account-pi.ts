@@ -1,6 +1,6 @@
 /**
  * The Privacy Index of an account (SPEC §7), from what the box actually knows today. Signals that
- * cannot be verified yet (password strength, second factor, key pair, devices, contact keys) earn
+ * cannot be verified yet (password strength, second factor, devices) earn
  * nothing and say so: no point is given for what was not checked. The weights of the account PI are
  * this table; the message PI has its own in privacy/weights.ts (privacy/ does not cover accounts).
  */
@@ -32,6 +32,10 @@ export const ACCOUNT_WEIGHTS = {
   NO_VERIFIED_DEVICE: {
     axis: 'access', points: 0,
     help: { en: 'Devices are not verified yet (coming; verified devices are worth up to 15 points).', fr: 'Les appareils ne sont pas encore vérifiés (à venir ; des appareils vérifiés valent jusqu’à 15 points).' },
+  },
+  KEY_PAIR_PROTECTED: {
+    axis: 'keys', points: 15,
+    help: { en: 'You have an OpenPGP key pair, its private key protected by your passphrase (the box refuses an unprotected one): people can write to you sealed.', fr: 'Vous avez une paire de clés OpenPGP, la clé privée protégée par votre phrase de passe (le boîtier refuse une clé non protégée) : on peut vous écrire sous pli scellé.' },
   },
   NO_KEY_PAIR: {
     axis: 'keys', points: 0,
@@ -79,15 +83,23 @@ export async function computeAccountPi(db: Knex, userId: number, now: number, la
     .andWhere('date', '>=', now - 30 * DAY_MS)
     .first(db.raw('count(*) as n'), db.raw('sum(is_encrypted) as enc'));
   const contacts = await db('contacts').where({ user_id: userId }).first(db.raw('count(*) as n'));
+  // private keys are stored passphrase-protected only (crypto/pgp.ts refuses others): present = protected
+  const keyPair = await db('user_keys').where({ user_id: userId }).whereNull('revoked_at').first('id');
+  const withKeys = await db('contacts as c').where('c.user_id', userId)
+    .whereExists(db('contact_emails as ce').join('contact_keys as k', function () {
+      this.on('k.user_id', 'ce.user_id').andOn('k.address', 'ce.address');
+    }).whereRaw('ce.contact_id = c.id').andWhere('k.revoked', false).select(db.raw('1')))
+    .first(db.raw('count(*) as n'));
+  const total = Number(contacts?.n ?? 0);
+  const keyed = Number(withKeys?.n ?? 0);
   const n = Number(mail?.n ?? 0);
   const enc = Number(mail?.enc ?? 0);
   const reasons = [
     reason('PASSWORD_POLICY', lang),
     reason('NO_SECOND_FACTOR', lang),
     reason('NO_VERIFIED_DEVICE', lang),
-    reason('NO_KEY_PAIR', lang),
-    // Contact keys are not stored yet (OpenPGP slice): no contact can count as having one.
-    reason('CONTACTS_WITH_KEYS', lang, 0, `0 of ${Number(contacts?.n ?? 0)} contacts`),
+    reason(keyPair ? 'KEY_PAIR_PROTECTED' : 'NO_KEY_PAIR', lang),
+    reason('CONTACTS_WITH_KEYS', lang, total ? keyed / total : 0, `${keyed} of ${total} contacts`),
     reason('ENCRYPTED_MAIL', lang, n ? enc / n : 0, n ? `${enc} of ${n} messages` : 'no mail in the last 30 days'),
   ];
   const axes: Record<AccountAxis, number> = { access: 0, keys: 0, exchanges: 0 };

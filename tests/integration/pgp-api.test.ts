@@ -30,6 +30,8 @@ t.test('my key pair: upload checked, exported, revoked', T, async (t) => {
   t.equal(put.status, 200);
   t.match(put.body.key, { fingerprint: aliceKey.fingerprint, algorithm: 'ecc', revoked_at: null });
   t.match(put.body.key.fingerprint_display, /^([0-9A-F]{4} ){9}[0-9A-F]{4}$/);
+  const accountPi = (await alice.get('/api/v1/me')).body.pi.reasons;
+  t.match(accountPi.find((r: { signal: string }) => r.signal === 'KEY_PAIR_PROTECTED'), { points: 15 }, 'account PI: a protected key pair');
   const exported = await alice.get('/api/v1/keys/me/export?part=private');
   t.match(exported.headers.get('content-disposition'), /attachment/);
   const back = await openpgp.readPrivateKey({ armoredKey: exported.raw.toString('utf8') });
@@ -55,6 +57,8 @@ t.test('contact keys: paste, list per contact, verify, delete; another user cann
   const card = async () => (await alice.get(`/api/v1/contacts/${contact.body.id}`)).body;
   t.equal((await alice.get(`/api/v1/keys/contacts?contact_id=${contact.body.id}`)).body.keys.length, 1);
   t.ok((await card()).pi.reasons.some((r: { signal: string }) => r.signal === 'KEY_STRONG'), 'contact PI: a strong key');
+  const share = (await alice.get('/api/v1/me')).body.pi.reasons.find((r: { signal: string }) => r.signal === 'CONTACTS_WITH_KEYS');
+  t.match(share, { points: 10, detail: '1 of 1 contacts' }, 'account PI: share of contacts with a key');
   t.equal((await bob.post(`/api/v1/keys/contacts/${added.body.key.id}/verify`, { verified: true })).status, 404, 'not bob’s key');
   const before = (await card()).pi.score;
   t.equal((await alice.post(`/api/v1/keys/contacts/${added.body.key.id}/verify`, { verified: true })).body.key.verified, true);
