@@ -56,19 +56,12 @@ export interface ExternalFolder {
   lastSyncAt: number | null;
 }
 
-export interface NewAccount {
-  userId: number;
-  address: string;
-  host: string;
-  port: number;
-  tls: TlsMode;
-  username: string;
+export type NewAccount = Pick<ExternalAccount, 'userId' | 'address' | 'host' | 'port' | 'tls' | 'username' | 'intervalMinutes'> & {
   password: string;
-  intervalMinutes: number;
   deleteAfterImport?: boolean;
   trustedFingerprint?: string | null;
   trustedCertPem?: string | null;
-}
+};
 
 export type AccountPatch = Partial<Omit<NewAccount, 'userId'>> & { paused?: boolean };
 
