@@ -57,7 +57,8 @@ export async function runAccountSync(deps: RunDeps, ingestor: Ingestor, accountI
     const now = deps.clock.now().getTime();
     await setAccountState(deps.db, accountId, {
       status: 'idle', last_error: null, last_error_code: null, needs_attention: false, paused: false, failures: 0, failing_since: null,
-      last_success_at: now, next_sync_at: now + account.intervalMinutes * MINUTE,
+      // stopped between batches (the box is shutting down): due again as soon as it is back
+      last_success_at: now, next_sync_at: opts.signal?.aborted ? now : now + account.intervalMinutes * MINUTE,
     });
     tracker.update({ state: 'done' }, true);
     return summary;
