@@ -86,10 +86,11 @@ async function storeHeaderKey(deps: Deps, userId: number, h: AutocryptHeader, so
 export async function updatePeerFromMessage(deps: Deps, userId: number, m: { from: string; date: Date | null; headers: string[] }): Promise<void> {
   const from = m.from.toLowerCase();
   const header = autocryptHeaderOf(m.headers, from);
+  // Without a header only last_seen would move (§5.1), and nothing decides on it yet (no
+  // "discourage" recommendation): not worth a query for every message received.
+  if (!header) return;
   const date = effectiveDate(m.date, deps.clock.now().getTime());
   const state = await loadPeer(deps.readDb, userId, from);
-  // no header and no peer yet: nothing to remember (a row per sender would cost a write per message)
-  if (!header && !state) return;
   if (state?.autocrypt_timestamp != null && date < state.autocrypt_timestamp) return;
   const keyId = header ? await storeHeaderKey(deps, userId, header, 'autocrypt') : null;
   const next = nextPeerState(state, date, header && keyId !== null ? { preferEncrypt: header.preferEncrypt, keyId } : null);

@@ -46,6 +46,7 @@ export async function learnKeysFromMail(deps: Deps, parsed: ParsedMail, source: 
   if (!from || (parsed.from?.value?.length ?? 0) !== 1) return;
   const headers = headerValues(parsed, 'autocrypt');
   const keyParts = parsed.attachments.filter((a) => a.contentType?.toLowerCase() === 'application/pgp-keys');
+  if (!headers.length && !keyParts.length) return;
   for (const o of outcomes) {
     if (o.duplicate || o.isSpam) continue;
     try {

@@ -97,3 +97,28 @@ t.test('a tampered signed part is bad; an intact one is valid', async (t) => {
   t.equal(unsigned.signature.status, 'none');
   t.equal(unsigned.encryption, 'none');
 });
+
+t.test('inline PGP: an armored body and a .pgp attachment open; a clear-signed body verifies', async (t) => {
+  const alicePriv = await unlockPrivateKey(openpgp, alice.privateKey, 'alice pass');
+  const alicePub = await readAnyKey(openpgp, alice.publicKey);
+  const bobPub = await readAnyKey(openpgp, bob.publicKey);
+  const body = await openpgp.encrypt({ message: await openpgp.createMessage({ text: 'Inline secret é' }), encryptionKeys: bobPub, signingKeys: alicePriv });
+  const file = (await openpgp.encrypt({ message: await openpgp.createMessage({ binary: new Uint8Array([9, 8, 7]) }), encryptionKeys: bobPub, format: 'binary' })) as Uint8Array;
+  const raw = [
+    'From: alice@one.test', 'MIME-Version: 1.0', 'Content-Type: multipart/mixed; boundary="x"', '', '--x', 'Content-Type: text/plain; charset=utf-8', '', body,
+    '--x', 'Content-Type: application/octet-stream; name="data.bin.pgp"', 'Content-Disposition: attachment; filename="data.bin.pgp"', 'Content-Transfer-Encoding: base64', '',
+    Buffer.from(file).toString('base64'), '--x--', '',
+  ].join('\r\n');
+  const opened = await openMessage(openpgp, raw, { decryptionKeys: [await unlockPrivateKey(openpgp, bob.privateKey, 'bob pass')], knownKeys: [{ key: alicePub }] });
+  t.equal(opened.encryption, 'inline');
+  t.match(opened.text, /Inline secret é/);
+  t.equal(opened.signature.status, 'valid_unverified_key');
+  t.same(opened.attachments.map((a) => [a.filename, [...a.content]]), [['data.bin', [9, 8, 7]]]);
+
+  const clear = await openpgp.sign({ message: await openpgp.createCleartextMessage({ text: 'I said this.' }), signingKeys: alicePriv });
+  const signed = await openMessage(openpgp, `From: alice@one.test\r\nContent-Type: text/plain\r\n\r\n${clear}`, { knownKeys: [{ key: alicePub }] });
+  t.equal(signed.signature.status, 'valid_unverified_key');
+  t.equal(signed.text.trim(), 'I said this.');
+  const forged = await openMessage(openpgp, `From: alice@one.test\r\nContent-Type: text/plain\r\n\r\n${clear.replace('I said this.', 'I never said this.')}`, { knownKeys: [{ key: alicePub }] });
+  t.equal(forged.signature.status, 'bad');
+});
