@@ -11,6 +11,7 @@ const ROUTES = [
   ['settings', /^\/settings$/],
   ['devices', /^\/devices$/],
   ['accounts', /^\/accounts$/],
+  ['keys', /^\/keys$/],
   ['help', /^\/help(?:\/([\w.-]+))?$/],
   ['tags', /^\/tags$/],
 ];

@@ -27,6 +27,7 @@ const ContactScreen = lazy(() => import('./screens/contact.js'), 'ContactScreen'
 const DiscussionScreen = lazy(() => import('./screens/discussion.js'), 'DiscussionScreen');
 const SettingsScreen = lazy(() => import('./screens/settings.js'), 'SettingsScreen');
 const TagsScreen = lazy(() => import('./screens/tags.js'), 'TagsScreen');
+const KeysScreen = lazy(() => import('./screens/keys.js'), 'KeysScreen');
 const ComposeScreen = lazy(() => import('./screens/compose.js'), 'ComposeScreen');
 const DraftsScreen = lazy(() => import('./screens/compose.js'), 'DraftsScreen');
 
@@ -105,7 +106,13 @@ export class App extends Component {
 
   /** While logged in: the server says at once when this session was ended from another device. */
   watchSession(on) {
-    if (on && !this.offEnded) this.offEnded = subscribe('ended', () => this.toLogin(t('error.unauthorized')));
+    if (on && !this.offEnded) {
+      this.offEnded = subscribe('ended', () => {
+        // a removed device forgets the key it was told to remember (crypto/vault.js)
+        import('./crypto/vault.js').then((vault) => vault.forget()).catch(() => {});
+        this.toLogin(t('error.unauthorized'));
+      });
+    }
     if (!on && this.offEnded) {
       this.offEnded();
       this.offEnded = null;
@@ -125,6 +132,7 @@ export class App extends Component {
 
   toLogin(notice = null) {
     setCsrf(null);
+    import('./crypto/keyring.js').then((keyring) => keyring.clear()).catch(() => {});
     setPrefs(null);
     this.watchNewMail();
     this.setState({ phase: 'login', user: null, pi: null, settings: null, notice });
@@ -153,6 +161,7 @@ export class App extends Component {
       case 'compose': return html`<${ComposeScreen} key=${route.id ?? 'new'} draftId=${route.id} />`;
       case 'drafts': return html`<${DraftsScreen} />`;
       case 'accounts': return html`<${AccountsScreen} />`;
+      case 'keys': return html`<${KeysScreen} />`;
       case 'devices': return html`<${DevicesScreen} onRemovedCurrent=${() => this.toLogin(t('devices.removed_current'))} />`;
       case 'help': return html`<${HelpScreen} key=${currentLang()} signal=${route.id} />`;
       case 'settings': return html`<${SettingsScreen} user=${this.state.user} pi=${this.state.pi} onUser=${this.onUser} />`;

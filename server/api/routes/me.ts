@@ -34,7 +34,8 @@ export function meRoutes({ services, throttle }: RouteContext): Router<ApiState>
       session.device_id ? getDevice(deps.db, user.id, session.device_id) : null,
     ]);
     // the device too, so that the app's first screen needs one call, not two
-    ctx.body = { user: shown, csrfToken: session.csrf_token, pi, device: device ? presentDevice(device, true) : null };
+    // and the box's time: a key made in the browser is dated no later than it (see web/js/screens/keys.js)
+    ctx.body = { user: shown, csrfToken: session.csrf_token, pi, device: device ? presentDevice(device, true) : null, server_time: deps.clock.now().getTime() };
   });
   router.patch('/me', async (ctx) => {
     const change = profileBody.parse(ctx.state.body ?? {});

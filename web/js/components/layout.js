@@ -12,6 +12,7 @@ const NAV = [
   ['contacts', '#/contacts', 'nav.contacts'],
   ['tags', '#/tags', 'nav.tags'],
   ['devices', '#/devices', 'nav.devices'],
+  ['keys', '#/keys', 'nav.keys'],
   ['settings', '#/settings', 'nav.settings'],
   ['help', '#/help', 'nav.help'],
 ];

@@ -139,6 +139,8 @@ export class SettingsScreen extends Component {
         <button type="submit" disabled=${busy}>${t('settings.password_submit')}</button>
       </form>
 
+      <h2>${t('nav.keys')}</h2>
+      <p>${t('settings.keys_intro')} <a href="#/keys">${t('settings.keys_link')}</a></p>
       <h2>${t('settings.devices')}</h2>
       <p>${t('settings.devices_intro')} <a href="#/devices">${t('settings.devices_link')}</a></p>
       <h2>${t('settings.accounts')}</h2>
