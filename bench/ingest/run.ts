@@ -7,7 +7,7 @@
  * storage: the protocol ceiling) and Dovecot LMTP into a Maildir (a mail store) gives the anchors.
  *
  *   node --import tsx bench/ingest/run.ts [--count 20000] [--sessions 20] [--size 10240]
- *        [--only caliopen,sink,dovecot] [--profile] [--timeout-s S]
+ *        [--only caliopen,sink,dovecot] [--profile] [--timeout-s S] [--node-flags 'F …']
  *
  * --profile runs the appliance under `node --cpu-prof` and prints where its main thread spent time.
  */
@@ -37,6 +37,9 @@ const SIZE = intArg(argv, '--size', 10_240);
 const onlyIdx = argv.indexOf('--only');
 const ONLY = new Set(onlyIdx >= 0 ? argv[onlyIdx + 1]!.split(',') : ['sink', 'dovecot', 'caliopen']);
 const PROFILE = argv.includes('--profile');
+/** extra node flags for the appliance, for A/B runs (e.g. --node-flags '--heap-growing-percent=0') */
+const nodeFlagsIdx = argv.indexOf('--node-flags');
+const NODE_FLAGS = nodeFlagsIdx >= 0 ? argv[nodeFlagsIdx + 1]!.split(' ').filter(Boolean) : [];
 /** Profiles are kept out of the repo, next to the search bench's cached corpus. */
 const KEEP_DIR = '/tmp/caliopen-bench';
 /** Generous bound: 50 ms per message (20 msg/s) plus a minute, so a stuck run ends by itself. */
@@ -175,8 +178,6 @@ interface CaliopenDetail {
   idleRssMb: number | null;
   rssByTenth: number[];
   cpu: { total: number | null; main: number | null; busiestOther: number | null; rest: number | null; mainWaitingForCpu: number | null };
-  /** CPU seconds by thread name (libuv-worker = the pool running SQLite and file calls, V8 workers = GC) */
-  cpuByName: Array<[string, number]>;
   dnsQueries: number;
   dataBytes: { db: number; blobs: number };
   /** one summary per thread that wrote a profile: the main thread, then worker threads */
@@ -197,19 +198,6 @@ const STAGES = [
   'analyzeMessage', 'parseMessage', 'simpleParser', 'fallbackParse', 'authenticateMessage', 'contentHash', 'tokenize',
 ];
 
-/** CPU seconds per thread name between two threadCpu() readings, the main thread apart. */
-function cpuByThreadName(pid: number, before: Map<number, number> | null, after: Map<number, number> | null): Array<[string, number]> {
-  const sums = new Map<string, number>();
-  for (const [tid, sec] of after ?? []) {
-    let name = 'exited';
-    try {
-      name = tid === pid ? 'main thread' : fs.readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-    } catch {}
-    sums.set(name, (sums.get(name) ?? 0) + sec - (before?.get(tid) ?? 0));
-  }
-  return [...sums].sort((a, b) => b[1] - a[1]);
-}
-
 async function countMessages(dataDir: string): Promise<number> {
   // Read after the run through the appliance's own store code, read-only: running the migrations
   // here would fail on a migration added to the tree while the appliance ran (another checkout's work).
@@ -229,7 +217,7 @@ async function benchCaliopen(): Promise<{ row: Row; detail: CaliopenDetail }> {
   const env = applianceEnv(dataDir, dns.address);
   await setupBox(env);
   const profDir = path.join(dataDir, 'cpu-profile');
-  const app = await startAppliance(env, PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []);
+  const app = await startAppliance(env, [...NODE_FLAGS, ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])]);
   const idleRssMb = rssMb(app.pid);
   const cpu0 = cpuSeconds(app.pid);
   const thr0 = threadCpu(app.pid);
@@ -243,7 +231,6 @@ async function benchCaliopen(): Promise<{ row: Row; detail: CaliopenDetail }> {
   const sched1 = schedstat(app.pid);
   const dnsQueries = dns.queries.length;
   const threads = threadCpuDelta(app.pid, thr0, thr1);
-  const byName = cpuByThreadName(app.pid, thr0, thr1);
   const code = await app.stop();
   // Counted after a clean stop; the 250s already meant "committed", stop() adds nothing to count.
   const stored = await countMessages(dataDir);
@@ -277,7 +264,6 @@ async function benchCaliopen(): Promise<{ row: Row; detail: CaliopenDetail }> {
         rest: threads?.rest ?? null,
         mainWaitingForCpu: sched0 && sched1 ? sched1.waiting - sched0.waiting : null,
       },
-      cpuByName: byName,
       dnsQueries,
       dataBytes: { db: dbBytes, blobs },
       profiles,
@@ -337,7 +323,6 @@ await runBench(async () => {
         ['  main thread runnable but waiting for a CPU', `${fmt(busy.mainWaitingForCpu, 1)} s = ${fmt((100 * (busy.mainWaitingForCpu ?? NaN)) / cal.seconds, 0)} % of wall (machine load)`, ''],
         ['  busiest other thread (the analyzer worker)', `${fmt(busy.busiestOther, 1)} s = ${fmt((100 * (busy.busiestOther ?? NaN)) / cal.seconds, 0)} % of wall`, ''],
         ['  all other threads (libuv pool: sqlite, fsync; V8 GC)', `${fmt(busy.rest, 1)} s`, ''],
-        ...detail.cpuByName.map(([name, sec]) => [`  CPU by thread name: ${name}`, `${fmt(sec, 1)} s = ${fmt((1000 * sec) / COUNT, 2)} ms/msg`, '']),
         ['DNS queries per message', fmt(detail.dnsQueries / COUNT, 2), ''],
         ['store size per message', `db ${fmt(detail.dataBytes.db / COUNT / 1024)} KB + raw ${fmt(detail.dataBytes.blobs / COUNT / 1024)} KB`, ''],
       ]) + '\n\n',
@@ -361,7 +346,7 @@ await runBench(async () => {
     size: SIZE,
     results: rows.map((r) => ({ target: r.target, ok: r.ok, stored: r.stored, seconds: +r.seconds.toFixed(3), msgsPerSec: +r.rate.toFixed(1), peakRssMb: r.peakRssMb && +r.peakRssMb.toFixed(1), hwmMb: r.hwmMb && +r.hwmMb.toFixed(1), decileMsgsPerSec: r.deciles.map((d) => +d.toFixed(1)) })),
     ratios: cal ? { toSink: sink ? +(cal.rate / sink.rate).toFixed(4) : null, toDovecot: dove ? +(cal.rate / dove.rate).toFixed(3) : null } : null,
-    caliopen: detail && { idleRssMb: detail.idleRssMb, rssByTenthMb: detail.rssByTenth.map((x) => +x.toFixed(1)), cpu: detail.cpu, cpuByThreadName: Object.fromEntries(detail.cpuByName.map(([n, s]) => [n, +s.toFixed(2)])), dnsQueriesPerMsg: detail.dnsQueries / COUNT, dataBytes: detail.dataBytes },
+    caliopen: detail && { idleRssMb: detail.idleRssMb, rssByTenthMb: detail.rssByTenth.map((x) => +x.toFixed(1)), cpu: detail.cpu, dnsQueriesPerMsg: detail.dnsQueries / COUNT, dataBytes: detail.dataBytes },
     targets: cal ? { rate500: cal.rate >= 500, rss200: (cal.hwmMb ?? cal.peakRssMb ?? Infinity) <= 200 } : null,
   };
   // The load at the end too: a colleague's job starting mid-run shows here, not in the first one.
