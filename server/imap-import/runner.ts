@@ -16,7 +16,8 @@ import { acquireLease, leaseOwner, releaseLease, renewLease } from './lease.js';
 import { progressTracker, type ImportProgressEvent } from './progress.js';
 import { syncAccount, type SyncLimits, type SyncSummary } from './sync.js';
 
-export type RunDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'events' | 'secrets' | 'config'>;
+/** the whole of deps: a message the other server filed as junk is marked spam through message-tags (blobs, filter) */
+export type RunDeps = Deps;
 
 export interface RunOptions {
   onProgress?: (p: ImportProgressEvent) => void;

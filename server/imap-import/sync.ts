@@ -14,6 +14,7 @@ import type { TransportInfo } from '../mail/types.js';
 import { listFolders, saveFolderList, updateFolder, setAccountState, type AccountSecrets, type ExternalFolder } from './account-store.js';
 import { remoteFolders, tagsOfFlags, tagsOfFolder } from './folder-tags.js';
 import { transportOf } from './connect.js';
+import { changeTags } from '../mail/message-tags.js';
 import type { ProgressTracker } from './progress.js';
 
 export interface SyncLimits {
@@ -23,7 +24,7 @@ export interface SyncLimits {
 }
 
 export interface SyncContext {
-  deps: Pick<Deps, 'db' | 'clock' | 'log'>;
+  deps: Deps;
   ingestor: Ingestor;
   client: ImapFlow;
   account: AccountSecrets;
@@ -149,9 +150,14 @@ async function importBatch(ctx: SyncContext, folder: ExternalFolder, uids: numbe
   const ingestOne = (m: FetchMessageObject): Promise<void> => {
     const { read, tags } = tagsOfFlags(m.flags);
     const receivedAt = m.internalDate ? new Date(m.internalDate) : undefined;
+    const allTags = [...folderTags, ...tags];
     return ctx.ingestor
-      .ingest({ source: 'imap', raw: m.source!, userIds: [account.userId], transport, receivedAt, read, tags: [...folderTags, ...tags], sentByUser: folder.specialUse === '\\Sent' })
-      .then((outcomes) => {
+      .ingest({ source: 'imap', raw: m.source!, userIds: [account.userId], transport, receivedAt, read, tags: allTags, sentByUser: folder.specialUse === '\\Sent' })
+      .then(async (outcomes) => {
+        // the other server (or the user there) judged it junk: it is spam here too, and the filter learns it
+        for (const o of allTags.includes('SPAM') ? outcomes.filter((x) => !x.isSpam) : []) {
+          await changeTags(deps, o.userId, o.messageId, { add: ['SPAM'] });
+        }
         committed.add(m.uid);
         const duplicate = outcomes.every((o) => o.duplicate);
         if (!duplicate) fresh.add(m.uid);

@@ -30,7 +30,8 @@ t.test('folders, special use, non-ASCII names and flags become tags; nothing is 
   t.same(await h.tagsOfSubject('Plain unread'), ['INBOX']);
   t.same(await h.tagsOfSubject('Seen and flagged'), ['IMPORTANT', 'INBOX']);
   t.same(await h.tagsOfSubject('In sent'), ['SENT'], 'the Sent folder is the user\'s own mail: SENT, not INBOX');
-  t.ok((await h.tagsOfSubject('In junk')).includes('SPAM'));
+  t.same(await h.tagsOfSubject('In junk'), ['SPAM'], 'the Junk folder: SPAM, not INBOX');
+  t.equal((await h.deps.db('messages').where({ subject: 'In junk' }).first('is_spam')).is_spam, 1, 'and marked as spam');
   t.ok((await h.tagsOfSubject('Archived')).includes('Archive'));
   t.ok((await h.tagsOfSubject('Accents')).includes('Café/Été 2024'), 'modified UTF-7 folder name decoded');
   const read = await h.deps.db('messages').where({ subject: 'Seen and flagged' }).first('is_read', 'source', 'transport_json');
