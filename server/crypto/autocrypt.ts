@@ -6,6 +6,7 @@
  */
 import type { Knex } from 'knex';
 import type { Deps } from '../deps.js';
+import { AppError } from '../errors.js';
 import { buildAutocryptHeader, minimalKeyBytes, parseAutocryptHeader, type AutocryptHeader } from '../../web/js/pgp/index.js';
 import { openpgp, readPublicKey } from './pgp.js';
 import { saveContactKey } from './contact-keys.js';
@@ -115,6 +116,14 @@ export async function updatePeersFromGossip(deps: Deps, userId: number, m: { dat
     }
   }
   return updated;
+}
+
+/** Gossip the browser found in a decrypted message of the user's: its To/Cc are the recipients, its date the effective date. */
+export async function gossipOfMessage(deps: Deps, userId: number, messageId: number, headers: string[]): Promise<number> {
+  const msg = await deps.db('messages').where({ id: messageId, user_id: userId }).first('id', 'date');
+  if (!msg) throw new AppError('message_not_found', `no message ${messageId}`);
+  const recipients: Array<{ address: string }> = await deps.db('participants').where({ message_id: msg.id }).whereIn('role', ['to', 'cc']).select('address');
+  return updatePeersFromGossip(deps, userId, { date: new Date(Number(msg.date)), recipients: recipients.map((r) => r.address), headers });
 }
 
 const headerCache = new Map<string, string>();

@@ -11,7 +11,7 @@ import { AppError } from '../../errors.js';
 import { currentUserKey, presentUserKey, putUserKey, revokeUserKey } from '../../crypto/user-keys.js';
 import { addContactKey, deleteContactKey, listContactKeys, presentContactKey, setKeyVerified } from '../../crypto/contact-keys.js';
 import { lookupRecipients } from '../../crypto/lookup.js';
-import { updatePeersFromGossip } from '../../crypto/autocrypt.js';
+import { gossipOfMessage } from '../../crypto/autocrypt.js';
 import { indexDecrypted, pgpSettings, sendSealed, setPgpSettings } from '../../crypto/sealed.js';
 import { domainOfHost, isOurDomain, publishedKey } from '../../crypto/wkd-publish.js';
 import { sendDownload } from '../downloads.js';
@@ -84,10 +84,7 @@ function accountKeyRoutes({ services }: RouteContext): Router<ApiState> {
   });
   router.post('/keys/gossip', async (ctx) => {
     const b = gossipBody.parse(ctx.state.body ?? {});
-    const msg = await deps.db('messages').where({ id: b.message_id, user_id: userId(ctx) }).first('id', 'date');
-    if (!msg) throw new AppError('message_not_found', `no message ${b.message_id}`);
-    const recipients = (await deps.db('participants').where({ message_id: msg.id }).whereIn('role', ['to', 'cc']).select('address')).map((p: { address: string }) => p.address);
-    ctx.body = { updated: await updatePeersFromGossip(deps, userId(ctx), { date: new Date(Number(msg.date)), recipients, headers: b.headers }) };
+    ctx.body = { updated: await gossipOfMessage(deps, userId(ctx), b.message_id, b.headers) };
   });
   router.get('/keys/settings', async (ctx) => {
     ctx.body = await pgpSettings(deps, userId(ctx));
