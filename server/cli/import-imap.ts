@@ -12,6 +12,7 @@ import { runAccountSync } from '../imap-import/runner.js';
 import type { ImportProgressEvent } from '../imap-import/progress.js';
 
 export function progressLine(p: ImportProgressEvent): string {
+  if (p.state === 'connecting') return `connecting to ${p.address}…`;
   const eta = p.etaSeconds === null ? '' : ` ETA ${p.etaSeconds < 90 ? `${p.etaSeconds} s` : `${Math.round(p.etaSeconds / 60)} min`}`;
   const folder = p.folder ? `${p.folder} ${p.folderDone}/${p.folderTotal}, ` : '';
   return `${p.state}: ${folder}${p.done}/${p.total} in all, ${p.imported} new, ${p.duplicates} known, ${p.rate} msg/s${eta}`;
