@@ -21,7 +21,7 @@ export function ProgressBar({ p }) {
   const pct = p.total > 0 ? Math.floor((p.done / p.total) * 100) : 0;
   return html`<div class="import-progress" data-state=${p.state}>
     <progress max=${Math.max(p.total, 1)} value=${p.done} aria-label=${t('accounts.progress_label')}>${pct} %</progress>
-    <span class="progress-text">${t('accounts.progress', { done: p.done, total: p.total, rate: p.rate })}${p.state === 'running' ? ` · ${eta(p.etaSeconds)}` : ''}</span>
+    <span class="progress-text"> ${t('accounts.progress', { done: p.done, total: p.total, rate: p.rate })}${p.state === 'running' ? ` · ${eta(p.etaSeconds)}` : ''}</span>
     ${p.folder ? html`<span class="muted"> · ${p.folder} ${p.folderDone}/${p.folderTotal}</span>` : null}
   </div>`;
 }
@@ -66,7 +66,7 @@ class AccountItem extends Component {
   render({ account: a, progress }) {
     const { mode, busy, error, password } = this.state;
     const running = progress && (progress.state === 'running' || progress.state === 'connecting');
-    return html`<li class="account" data-account=${a.id}>
+    return html`<li class="account device" data-account=${a.id}><div class="device-body">
       <div class="account-title"><strong>${a.address}</strong> <span class="muted">${a.host}:${a.port} · ${t(`accounts.tls.${a.tls}`)} · ${t('accounts.imported', { n: a.imported })}</span></div>
       <${StatusLine} a=${a} />
       ${progress ? html`<${ProgressBar} p=${progress} />` : null}
@@ -88,7 +88,7 @@ class AccountItem extends Component {
         <button type="button" class="quiet" onClick=${() => this.setState({ mode: 'password' })}>${t('accounts.change_password')}</button>
         <button type="button" class="quiet danger-text" onClick=${() => this.setState({ mode: 'confirm' })}>${t('accounts.remove')}</button>
       </div>
-    </li>`;
+    </div></li>`;
   }
 }
 
@@ -142,7 +142,7 @@ class AddAccountForm extends Component {
     const { f, error, cert, tested, busy, found } = this.state;
     const input = (name, label, type = 'text', extra = {}) => html`<label class="field"><span>${label}</span>
       <input name=${name} type=${type} value=${f[name]} required autocomplete="off" ...${extra} onInput=${(e) => this.set(name, e.currentTarget.value)} /></label>`;
-    return html`<form class="account-form" onSubmit=${this.submit} aria-label=${t('accounts.add_title')}>
+    return html`<form class="account-form device-edit" onSubmit=${this.submit} aria-label=${t('accounts.add_title')}>
       <h2>${t('accounts.add_title')}</h2>
       ${input('address', t('accounts.address'), 'email', { onBlur: this.autoconfig })}
       ${found ? html`<p class="hint">${t(`accounts.found.${found}`)}</p>` : null}
@@ -154,9 +154,9 @@ class AddAccountForm extends Component {
       ${input('interval', t('accounts.interval'), 'number', { min: 5, max: 1440 })}
       <label class="check"><input type="checkbox" name="deleteAfter" checked=${f.deleteAfter} onChange=${(e) => this.set('deleteAfter', e.currentTarget.checked)} /> ${t('accounts.delete_after')}</label>
       ${f.fingerprint ? html`<p class="hint">${t('accounts.trusted', { fp: f.fingerprint })}</p>` : null}
-      ${error ? html`<p class="error" role="alert">${errorText(error)}</p>` : null}
+      ${error && !cert ? html`<p class="error" role="alert">${errorText(error)}</p>` : null}
       ${cert ? html`<div class="confirm cert" role="alert"><p>${t('accounts.cert_intro')}</p>
-          <p><code class="fingerprint">${cert.fingerprint}</code></p><p class="muted">${cert.subject} · ${cert.valid_to}</p>
+          <p><code class="fingerprint" data-fingerprint=${cert.fingerprint}>${cert.fingerprint.slice(0, 47)}<br />${cert.fingerprint.slice(48)}</code></p><p class="muted">${cert.subject} · ${cert.valid_to}</p>
           <button type="button" onClick=${this.trust}>${t('accounts.trust')}</button></div>` : null}
       ${tested ? html`<p class="saved" role="status">${t('accounts.test_ok', { n: tested.folders.length })}</p>` : null}
       <div class="actions">
@@ -200,7 +200,7 @@ export class AccountsScreen extends Component {
       <h1>${t('accounts.title')}</h1>
       <p class="muted">${t('accounts.intro')}</p>
       <${ErrorNote} error=${error} />
-      ${items === null ? html`<p class="loading">${t('loading')}</p>` : items.length === 0 && !adding ? html`<p>${t('accounts.none')}</p>` : html`<ul class="account-list">
+      ${items === null ? html`<p class="loading">${t('loading')}</p>` : items.length === 0 && !adding ? html`<p>${t('accounts.none')}</p>` : html`<ul class="account-list device-list">
         ${items.map((a) => html`<${AccountItem} key=${a.id} account=${a} progress=${progress[a.id]} onChanged=${this.load} />`)}
       </ul>`}
       ${adding
