@@ -18,3 +18,17 @@ t.test('put stores content-addressed files and leaves no temporary file behind',
   t.same(fs.readdirSync(path.join(dir, 'blobs', 'tmp')), [], 'temporary names all renamed');
   t.equal(fs.statSync(blobs.pathOf(x.hash)).mode & 0o777, 0o600);
 });
+
+t.test('a big message is stored whole, and directory handles are closed once the store is idle', async (t) => {
+  const dir = t.testdir();
+  const openFds = () => fs.readdirSync('/proc/self/fd').length;
+  const before = openFds();
+  const blobs = createBlobStore(dir);
+  const big = Buffer.alloc(3 * 1024 * 1024 + 7, 'x'); // over the single-write O_DSYNC path
+  const { hash, size } = await blobs.put(big);
+  t.equal(size, big.length);
+  t.ok((await blobs.get(hash)).equals(big));
+  t.ok(openFds() > before, 'directory handles kept while mail arrives');
+  await new Promise((r) => setTimeout(r, 2500));
+  t.ok(openFds() <= before, 'and closed after a quiet second'); // (the first test's too)
+});
