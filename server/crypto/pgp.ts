@@ -28,8 +28,17 @@ export async function readPublicKeys(data: string | Uint8Array, now = new Date()
   }
   return Promise.all(keys.map(async (k) => {
     const pub = k.isPrivate() ? k.toPublic() : k;
-    return { key: pub, facts: await keyFacts(pub, now), armored: pub.armor() };
+    return { key: pub, facts: await keyFacts(pub, judgedAt(pub, now)), armored: pub.armor() };
   }));
+}
+
+/** Clocks differ: a key made minutes "in the future" by a peer whose clock runs ahead is judged as of its making (plus a margin for its subkey signatures), up to a day ahead. */
+const CLOCK_SKEW_MS = 24 * 3600_000;
+const SIGNING_MARGIN_MS = 10 * 60_000;
+function judgedAt(key: openpgp.Key, now: Date): Date {
+  const created = key.getCreationTime().getTime();
+  const ahead = created - now.getTime();
+  return ahead > 0 && ahead <= CLOCK_SKEW_MS ? new Date(created + SIGNING_MARGIN_MS) : now;
 }
 
 /** The one key of a block (the first, when a file holds several). */

@@ -13,6 +13,7 @@ import { FakeClock } from '../../server/clock.js';
 import { createLogger, silentLogger } from '../../server/log.js';
 import { tempDir, testConfig } from './deps.js';
 import { zoneResolver, type Zones } from './dns.js';
+import type { HttpsFetcher } from '../../server/delivery/types.js';
 import { apiClient, type ApiClient } from './api-client.js';
 
 export const DOMAIN = 'example.test';
@@ -52,10 +53,15 @@ export async function aliceAndBob(t: Test, opts: Parameters<typeof startApi>[1] 
   return { h, alice, bob };
 }
 
-export async function startApi(t: Test, opts: { setUp?: boolean; zones?: Zones; config?: Record<string, unknown> } = {}): Promise<ApiHarness> {
+/** The default HTTPS client of a test box: the internet is out of reach (WKD, MTA-STS, autoconfig fail at once). */
+export const offlineFetch: HttpsFetcher = async (url) => {
+  throw new Error(`no network in tests: ${new URL(url).host}`);
+};
+
+export async function startApi(t: Test, opts: { setUp?: boolean; zones?: Zones; config?: Record<string, unknown>; fetch?: HttpsFetcher } = {}): Promise<ApiHarness> {
   const dir = tempDir('cal-api-');
   const clock = new FakeClock('2026-03-01T10:00:00Z');
-  const app = await createApp(testConfig(dir, opts.config), { dns: zoneResolver(opts.zones ?? {}), log: process.env.CALIOPEN_TEST_LOG ? createLogger('debug') : silentLogger, clock });
+  const app = await createApp(testConfig(dir, opts.config), { dns: zoneResolver(opts.zones ?? {}), log: process.env.CALIOPEN_TEST_LOG ? createLogger('debug') : silentLogger, clock, fetch: opts.fetch ?? offlineFetch });
   const users = { alice: 0, bob: 0 };
   if (opts.setUp !== false) {
     const { db } = app.services.deps;

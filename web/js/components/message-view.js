@@ -11,6 +11,7 @@ import { PiBadge } from './pi-badge.js';
 import { ErrorNote } from './field.js';
 import { prefs } from '../prefs.js';
 import { TagEditor } from './tag-editor.js';
+import { SealedBody } from './sealed-body.js';
 
 const AXES = ['travel', 'sender', 'content'];
 
@@ -106,6 +107,7 @@ export class MessageView extends Component {
   }
 
   renderBody(m) {
+    if (m.is_encrypted) return html`<${SealedBody} m=${m} />`;
     if (m.html === null) return html`<pre class="message-text">${m.text}</pre>`;
     const src = `${m.body_url}${this.state.allowRemote ? '?remote=1' : ''}`;
     return html`<div class="message-html">

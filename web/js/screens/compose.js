@@ -3,6 +3,8 @@
 // after typing stops (PATCH /drafts/:id, only the fields that changed); attachments are uploaded
 // to the draft as they are picked. Sending saves what is pending first, then says what happened:
 // delivered locally, queued, and later delivered or failed with the reason (SendStatus).
+// When every recipient has a key (SealStatus), the message is sealed in this browser: its subject,
+// text and new files stay here (only the recipients are autosaved) and crypto/seal.js sends it.
 import { html, Component } from '../html.js';
 import { t, formatDate } from '../i18n.js';
 import { api, ApiError } from '../api.js';
@@ -10,14 +12,21 @@ import { navigate } from '../router.js';
 import { ErrorNote } from '../components/field.js';
 import { RecipientsInput } from '../components/recipients-input.js';
 import { SendStatus } from '../components/send-status.js';
+import { SealStatus } from '../components/seal-status.js';
+import { mailboxOf, sendSealedDraft } from '../crypto/seal.js';
 
 const AUTOSAVE_MS = 1000;
 const FIELDS = ['from', 'to', 'cc', 'bcc', 'subject', 'body'];
+/** what a sealed message keeps in the browser: never autosaved to the box */
+const SEALED_FIELDS = ['subject', 'body'];
+let localId = 0;
 
 const asText = (m) => (typeof m === 'string' ? m : m.name ? `${m.name} <${m.address}>` : m.address);
 
 export class ComposeScreen extends Component {
-  state = { draft: null, identities: [], error: null, saving: 'idle', sending: false, sent: null, showCc: false };
+  state = { draft: null, identities: [], error: null, saving: 'idle', sending: false, sent: null, showCc: false, seal: null };
+  /** files picked while the message is sealed: kept here, never uploaded */
+  localFiles = [];
   dirty = new Set();
   timer = null;
   /** the draft as typed, updated at once (setState is batched; a save right after a change reads this) */
@@ -57,15 +66,29 @@ export class ComposeScreen extends Component {
     this.timer = setTimeout(() => this.save(), AUTOSAVE_MS);
   }
 
-  /** Creates the draft on first save, then patches only what changed; one save at a time. */
+  sealed() {
+    return !!this.state.seal?.sealed;
+  }
+
+  /** The lookup changed: entering sealed mode wipes the subject and text already saved on the box. */
+  onSeal = (seal) => {
+    const was = this.sealed();
+    this.setState({ seal });
+    if (seal.sealed && !was && this.current?.id && (this.current.subject || this.current.body)) {
+      api('PATCH', `/drafts/${this.current.id}`, { body: { subject: '', body: '' } }).catch(() => {});
+      for (const f of SEALED_FIELDS) this.dirty.add(f); // saved again should it turn back into a postcard
+    }
+  };
+
+  /** Creates the draft on first save, then patches only what changed; one save at a time. Sealed: recipients only. */
   save = async () => {
     clearTimeout(this.timer);
     if (this.saving) return this.saving.then(() => (this.dirty.size ? this.save() : undefined));
-    const fields = [...this.dirty];
+    const fields = [...this.dirty].filter((f) => !this.sealed() || !SEALED_FIELDS.includes(f));
     if (!fields.length && this.current.id) return undefined;
-    this.dirty.clear();
+    for (const f of fields) this.dirty.delete(f);
     const d = this.current;
-    const body = Object.fromEntries((d.id ? fields : FIELDS).map((f) => [f, d[f]]));
+    const body = Object.fromEntries((d.id ? fields : FIELDS.filter((f) => !this.sealed() || !SEALED_FIELDS.includes(f))).map((f) => [f, d[f]]));
     this.setState({ saving: 'saving' });
     this.saving = (async () => {
       try {
@@ -74,7 +97,7 @@ export class ComposeScreen extends Component {
           this.put({ ...this.current, id: saved.id });
           history.replaceState(null, '', `#/compose/${saved.id}`);
         }
-        this.setState({ saving: this.dirty.size ? 'pending' : 'saved', error: null });
+        this.setState({ saving: this.dirty.size && !this.sealed() ? 'pending' : 'saved', error: null });
       } catch (error) {
         for (const f of fields) this.dirty.add(f);
         this.setState({ error, saving: 'idle' });
@@ -88,6 +111,12 @@ export class ComposeScreen extends Component {
   attach = async (e) => {
     const files = [...e.currentTarget.files];
     e.currentTarget.value = '';
+    if (this.sealed()) {
+      const kept = files.map((file) => ({ id: `local-${++localId}`, filename: file.name, size: file.size, file }));
+      this.localFiles.push(...kept);
+      this.put({ ...this.current, attachments: [...this.current.attachments, ...kept] });
+      return;
+    }
     try {
       if (!this.current.id) await this.save();
       for (const file of files) {
@@ -100,6 +129,11 @@ export class ComposeScreen extends Component {
   };
 
   detach = async (att) => {
+    if (att.file) {
+      this.localFiles = this.localFiles.filter((x) => x !== att);
+      this.put({ ...this.current, attachments: this.current.attachments.filter((x) => x.id !== att.id) });
+      return;
+    }
     try {
       await api('DELETE', `/drafts/${this.current.id}/attachments/${att.id}`);
       this.put({ ...this.current, attachments: this.current.attachments.filter((x) => x.id !== att.id) });
@@ -117,7 +151,7 @@ export class ComposeScreen extends Component {
       for (const input of document.querySelectorAll('.compose .recipients input')) input.blur();
       await this.save();
       if (!this.current.id) throw new ApiError(400, 'no_recipients', '');
-      const sent = await api('POST', `/drafts/${this.current.id}/send`);
+      const sent = this.sealed() ? await this.sendSealed() : await api('POST', `/drafts/${this.current.id}/send`);
       this.setState({ sent });
     } catch (error) {
       this.setState({ error });
@@ -125,6 +159,12 @@ export class ComposeScreen extends Component {
       this.setState({ sending: false });
     }
   };
+
+  async sendSealed() {
+    const d = this.current;
+    const onBox = d.attachments.filter((a) => !a.file);
+    return sendSealedDraft({ ...d, attachments: onBox }, { text: d.body, files: this.localFiles.map((a) => a.file), lookup: this.state.seal.lookup });
+  }
 
   discard = async () => {
     clearTimeout(this.timer);
@@ -158,6 +198,8 @@ export class ComposeScreen extends Component {
         ${showCc ? html`<${RecipientsInput} label=${t('compose.cc')} value=${d.cc} onChange=${(v) => this.set('cc', v)} />
           <${RecipientsInput} label=${t('compose.bcc')} value=${d.bcc} onChange=${(v) => this.set('bcc', v)} />`
           : html`<button type="button" class="quiet" onClick=${() => this.setState({ showCc: true })}>${t('compose.show_cc')}</button>`}
+        <${SealStatus} addresses=${[...d.to, ...d.cc, ...d.bcc].map((a) => mailboxOf(a).address)} onResult=${this.onSeal} />
+        ${this.sealed() ? html`<p class="hint">${t('seal.not_saved')}</p>` : null}
         <label class="field"><span>${t('compose.subject')}</span>
           <input value=${d.subject} onInput=${(e) => this.set('subject', e.currentTarget.value)} /></label>
         <label class="field"><span>${t('compose.body')}</span>

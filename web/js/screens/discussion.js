@@ -1,7 +1,8 @@
 // One discussion (#/discussions/:id): its messages in date order, each opened with MessageView
 // (the newest and the unread ones open at first, the others on a click), tags on the whole
 // discussion, and a quick reply at the bottom: a draft answering the newest message with the
-// typed text (POST /drafts {replyTo, body}), sent at once (Ctrl+Enter or the button); "full editor"
+// typed text, sent at once (Ctrl+Enter or the button) — sealed in this browser when every
+// recipient has a key (crypto/seal.js; the text never reaches the box in clear); "full editor"
 // opens the same draft, quote included, in compose. New mail in this discussion appears live.
 import { html, Component, createRef } from '../html.js';
 import { t, formatDate } from '../i18n.js';
@@ -14,6 +15,8 @@ import { MessageView } from '../components/message-view.js';
 import { SendStatus } from '../components/send-status.js';
 import { TagEditor } from '../components/tag-editor.js';
 import { prefs } from '../prefs.js';
+import { lookupSeal, sendSealedDraft } from '../crypto/seal.js';
+import * as keyring from '../crypto/keyring.js';
 
 export class DiscussionScreen extends Component {
   state = { d: null, error: null, open: new Set(), reply: '', sending: false, sent: null, replyError: null, tags: [], tagError: null };
@@ -63,8 +66,21 @@ export class DiscussionScreen extends Component {
     if (!body || this.state.sending) return;
     this.setState({ sending: true, replyError: null, sent: null });
     try {
-      const draft = await api('POST', '/drafts', { body: { replyTo: this.lastId(), body } });
-      const sent = await api('POST', `/drafts/${draft.id}/send`);
+      // The reply's recipients decide: sealed when they all have keys (and so does the user).
+      const draft = await api('POST', '/drafts', { body: { replyTo: this.lastId() } });
+      const lookup = await lookupSeal([...draft.to, ...draft.cc].map((a) => a.address));
+      const key = lookup.sealed ? await keyring.myKey() : null;
+      let sent;
+      if (key && !key.revoked_at) {
+        if (!keyring.unlockedKey() && !(await keyring.unlockRemembered())) {
+          await api('DELETE', `/drafts/${draft.id}`).catch(() => {});
+          throw Object.assign(new Error('locked'), { code: 'key_locked' });
+        }
+        sent = await sendSealedDraft(draft, { text: body, lookup });
+      } else {
+        await api('PATCH', `/drafts/${draft.id}`, { body: { body } });
+        sent = await api('POST', `/drafts/${draft.id}/send`);
+      }
       this.setState({ reply: '', sent });
       await this.load();
     } catch (replyError) {

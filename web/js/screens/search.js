@@ -95,6 +95,7 @@ export class SearchScreen extends Component {
       <${ErrorNote} error=${error} />
       ${items === null ? html`<p class="loading">${t('loading')}</p>` : html`
         <p class="muted">${t(capped ? 'search.count_capped' : 'search.count', { n: total })}</p>
+        <p class="hint">${t('search.sealed_note')}</p>
         ${items.length ? html`<ul class="timeline">${items.map((hit) => html`<${Hit} key=${hit.id} hit=${hit} />`)}</ul>` : html`<p class="empty">${t('search.empty')}</p>`}
         ${more ? html`<button type="button" class="quiet" onClick=${() => this.load(items.length)}>${t('search.more')}</button>` : null}`}
       <p class="hint">${t('search.operators')}</p>
