@@ -12,9 +12,11 @@ import { AppError, isAppError } from '../errors.js';
 import { dueAccounts, getAccount } from './account-store.js';
 import { runAccountSync, type RunDeps } from './runner.js';
 
+const STOP_GRACE_MS = 15_000;
+
 export interface ImportScheduler {
   start(): void;
-  /** stops polling, asks running syncs to stop after their batch, and waits for them */
+  /** stops polling, asks running syncs to stop after their batch, and waits for them (15 s at most) */
   stop(): Promise<void>;
   /** starts the due accounts (the cron task calls it every minute; tests call it after moving the clock) */
   tick(): Promise<void>;
@@ -54,7 +56,11 @@ export function createImportScheduler(deps: RunDeps, ingestor: Ingestor, opts: {
       await task?.destroy();
       task = null;
       for (const r of runs.values()) r.abort.abort();
-      await Promise.all([...runs.values()].map((r) => r.done));
+      // a sync stops after its batch; a server that stalls mid-batch does not hold the shutdown up
+      // (the cursor only covers committed batches, so whatever is cut short is read again next time)
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.all([...runs.values()].map((r) => r.done)), new Promise((r) => (timer = setTimeout(r, STOP_GRACE_MS)))]);
+      clearTimeout(timer);
     },
     async tick() {
       if (stopping) return;
