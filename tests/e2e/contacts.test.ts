@@ -12,6 +12,7 @@ import path from 'node:path';
 import { startApi, ALICE } from '../helpers/api-app.js';
 import { chromiumSkip, startBrowser } from '../helpers/browser.js';
 import { catalogue, field, logIn } from '../helpers/web-app.js';
+import { generateKeyPair } from '../../web/js/pgp/index.js';
 
 const c = catalogue('en');
 
@@ -44,7 +45,23 @@ t.test('contacts: add, list with PI, search, edit, group, import, export, delete
   await page.getByRole('heading', { name: 'Zoé Martin' }).waitFor();
   t.match(new URL(page.url()).hash, /^#\/contacts\/\d+$/, 'the new card opens');
   const zoeHash = new URL(page.url()).hash;
-  await page.getByText(c['contact.keys_soon']!).waitFor();
+  // --- her key: pasted, then verified by its fingerprint; the contact's PI rises -----------------------
+  await page.getByText(c['contact.keys_none']!).waitFor();
+  const openpgp = await import('openpgp');
+  // dated before the test box's clock (2026-03-01), which judges whether a key is valid yet
+  const zoeKey = await generateKeyPair(openpgp, { name: 'Zoé Martin', email: 'zoe@elsewhere.test', passphrase: 'zoe passphrase', date: new Date('2026-01-01T00:00:00Z') });
+  const piBefore = Number(await page.locator('.contact-head button.pi .pi-score').textContent());
+  await field(page, c['contact.key_paste']!).fill(zoeKey.publicKey);
+  await page.getByRole('button', { name: c['contact.key_add'] }).click();
+  const keyItem = page.locator('li.contact-key');
+  await keyItem.waitFor();
+  t.equal((await keyItem.locator('.fingerprint').textContent())!.replace(/\s/g, ''), zoeKey.fingerprint, 'her key, by its fingerprint');
+  await keyItem.getByText(c['contact.key_unverified']!).waitFor();
+  await keyItem.getByRole('button', { name: c['contact.key_verify'] }).click();
+  await keyItem.getByRole('button', { name: c['contact.key_verify_yes'] }).click();
+  await keyItem.getByText(c['contact.key_verified']!, { exact: true }).waitFor();
+  await page.waitForFunction((before) => Number(document.querySelector('.contact-head button.pi .pi-score')?.textContent) > before, piBefore);
+  t.pass('a verified key raises the contact PI');
 
   // Its PI badge opens the reasons and links to the help.
   await page.locator('.contact-head button.pi').click();

@@ -1,6 +1,6 @@
 // One contact's card: names, emails (type, preferred), phones, postal addresses, organisations,
-// notes, tags (the groups) to add and remove, the contact's PI with its reasons, the OpenPGP keys
-// section (filled by the OpenPGP feature), the discussions held with it, and its vCard. Edit sends
+// notes, tags (the groups) to add and remove, the contact's PI with its reasons, its OpenPGP keys
+// (components/contact-keys.js), the discussions held with it, and its vCard. Edit sends
 // the whole form (PATCH: lists given replace the stored ones); delete asks first.
 import { html, Component } from '../html.js';
 import { t, formatDate } from '../i18n.js';
@@ -9,6 +9,7 @@ import { navigate } from '../router.js';
 import { ErrorNote } from '../components/field.js';
 import { PiBadge } from '../components/pi-badge.js';
 import { ContactForm } from '../components/contact-form.js';
+import { ContactKeys } from '../components/contact-keys.js';
 
 const place = (type) => (type ? t(`contact.place.${type}`) : '');
 
@@ -91,6 +92,15 @@ export class ContactScreen extends Component {
     }
   };
 
+  /** A key verified or added: the card again, for its PI. */
+  refreshCard = async () => {
+    try {
+      this.setState({ card: await api('GET', `/contacts/${this.props.id}`) });
+    } catch (error) {
+      this.setState({ error });
+    }
+  };
+
   loadDiscussions = async (before) => {
     try {
       const page = await api('GET', `/contacts/${this.props.id}/discussions?limit=20${before ? `&before=${encodeURIComponent(before)}` : ''}`);
@@ -161,7 +171,7 @@ export class ContactScreen extends Component {
         : html`<${Facts} card=${card} />${this.renderActions(card)}`}
       <p class="muted contact-counts">${t('contact.counts', { messages: card.counts.messages, discussions: card.counts.discussions, encrypted: card.counts.encrypted })}</p>
       <${Tags} id=${card.id} tags=${card.tags} onChange=${(tags) => this.setState({ card: { ...card, tags } })} />
-      <section class="contact-keys"><h2>${t('contact.keys')}</h2><p class="muted">${t('contact.keys_soon')}</p></section>
+      <${ContactKeys} contactId=${card.id} emails=${card.emails.map((e) => e.address)} onChanged=${this.refreshCard} />
       <section><h2>${t('contact.discussions')}</h2>
         <${Discussions} items=${discussions} />
         ${next ? html`<button type="button" class="quiet" onClick=${() => this.loadDiscussions(next)}>${t('mail.more')}</button>` : null}
