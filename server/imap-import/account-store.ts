@@ -33,6 +33,8 @@ export interface ExternalAccount {
   nextSyncAt: number | null;
   importedCount: number;
   createdAt: number;
+  /** the sync lease's end: a sync is running (here or in another process) while it is in the future */
+  leaseUntil: number | null;
 }
 
 /** What a connection needs: the account with its password opened and the pinned certificate. */
@@ -76,7 +78,7 @@ function toAccount(r: Row): ExternalAccount {
     lastError: (r.last_error as string | null) ?? null, lastErrorCode: (r.last_error_code as string | null) ?? null,
     needsAttention: !!r.needs_attention, paused: !!r.paused, failures: Number(r.failures), failingSince: num(r.failing_since),
     lastSyncAt: num(r.last_sync_at), lastSuccessAt: num(r.last_success_at), nextSyncAt: num(r.next_sync_at),
-    importedCount: Number(r.imported_count), createdAt: Number(r.created_at),
+    importedCount: Number(r.imported_count), createdAt: Number(r.created_at), leaseUntil: num(r.lock_until),
   };
 }
 

@@ -85,6 +85,12 @@ t.test('external accounts over the API', { skip }, async (t) => {
   const list = await alice.get('/api/v1/external-accounts');
   t.match(list.body.items[0], { id, status: 'idle', imported: 2, needs_attention: false, last_error: null });
   t.notOk(list.raw.toString().includes(PASSWORD), 'the password is in no response');
+  const db = h.app.services.deps.db;
+  await db('external_accounts').where({ id }).update({ status: 'syncing', lock_owner: 'gone', lock_until: null });
+  t.equal((await alice.get(`/api/v1/external-accounts/${id}`)).body.account.status, 'idle', 'a sync left half-way by a dead process is not shown as running');
+  await db('external_accounts').where({ id }).update({ lock_until: h.clock.now().getTime() + 60_000 });
+  t.equal((await alice.get(`/api/v1/external-accounts/${id}`)).body.account.status, 'syncing', 'a live lease (e.g. the CLI importing) is');
+  await db('external_accounts').where({ id }).update({ status: 'idle', lock_owner: null, lock_until: null });
   const subjects = (await h.app.services.deps.db('messages').where({ user_id: h.users.alice }).select('subject')).map((m: { subject: string }) => m.subject).sort();
   t.same(subjects, ['API one', 'API two'], 'the deselected folder was not imported');
 

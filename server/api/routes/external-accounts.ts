@@ -37,11 +37,17 @@ export function presentFolder(f: ExternalFolder) {
   return { path: f.path, special_use: f.specialUse, selected: f.selected, total: f.total, done: f.done, exists: f.existsRemote, last_sync_at: f.lastSyncAt };
 }
 
-export function presentAccount(a: ExternalAccount, running: boolean, folders?: ExternalFolder[]) {
+/** "syncing" while a sync holds the lease; a status left at syncing by a process that died is shown as idle (the next sync resumes) */
+function statusOf(a: ExternalAccount, running: boolean, now: number): string {
+  if (running || (a.leaseUntil !== null && a.leaseUntil > now)) return 'syncing';
+  return a.status === 'syncing' ? 'idle' : a.status;
+}
+
+export function presentAccount(a: ExternalAccount, running: boolean, now: number, folders?: ExternalFolder[]) {
   return {
     id: a.id, address: a.address, host: a.host, port: a.port, tls: a.tls, username: a.username,
     trusted_fingerprint: a.trustedFingerprint, interval_minutes: a.intervalMinutes, delete_after_import: a.deleteAfterImport,
-    status: running ? 'syncing' : a.status, needs_attention: a.needsAttention, paused: a.paused,
+    status: statusOf(a, running, now), needs_attention: a.needsAttention, paused: a.paused,
     last_error: a.lastError ? { code: a.lastErrorCode, message: a.lastError } : null,
     failing_since: a.failingSince, last_sync_at: a.lastSyncAt, last_success_at: a.lastSuccessAt, next_sync_at: a.nextSyncAt,
     imported: a.importedCount, created_at: a.createdAt,
@@ -59,7 +65,7 @@ const toDomain = (b: Partial<z.infer<typeof addBody>>) => ({
 export function externalAccountRoutes({ services }: RouteContext): Router<ApiState> {
   const { deps, imports } = services;
   const router = protectedRouter();
-  const withFolders = async (a: ExternalAccount) => presentAccount(a, imports.running(a.id), await listFolders(deps.db, a.id));
+  const withFolders = async (a: ExternalAccount) => presentAccount(a, imports.running(a.id), deps.clock.now().getTime(), await listFolders(deps.db, a.id));
 
   router.get('/external-accounts', async (ctx) => {
     const accounts = await listAccounts(deps.db, authOf(ctx).user.id);
