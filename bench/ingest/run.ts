@@ -218,6 +218,8 @@ async function benchCaliopen(): Promise<{ row: Row; detail: CaliopenDetail }> {
   await setupBox(env);
   const profDir = path.join(dataDir, 'cpu-profile');
   const app = await startAppliance(env, [...NODE_FLAGS, ...(PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [])]);
+  // The analyzer worker loads its modules after the ports are announced: idle means once it has.
+  await new Promise((r) => setTimeout(r, 2000));
   const idleRssMb = rssMb(app.pid);
   const cpu0 = cpuSeconds(app.pid);
   const thr0 = threadCpu(app.pid);
