@@ -13,7 +13,7 @@ import {
 import { assertTlsAllowed, classifyImapError, imapClient, normalizeFingerprint, probeCertificate, transportOf, type ConnectSettings } from './connect.js';
 import { remoteFolders, type RemoteFolder } from './folder-tags.js';
 
-export type AccountDeps = Pick<Deps, 'db' | 'clock' | 'secrets' | 'config' | 'log'>;
+export type AccountDeps = Pick<Deps, 'db' | 'clock' | 'secrets' | 'config' | 'log' | 'dns'>;
 
 export interface ConnectionReport {
   folders: RemoteFolder[];
@@ -21,9 +21,9 @@ export interface ConnectionReport {
 }
 
 /** Connects, logs in and lists the folders; a failure is an AppError with a stable code. */
-export async function testConnection(deps: Pick<Deps, 'config'>, s: ConnectSettings): Promise<ConnectionReport> {
+export async function testConnection(deps: Pick<Deps, 'config' | 'dns'>, s: ConnectSettings): Promise<ConnectionReport> {
   assertTlsAllowed(s.host, s.tls);
-  const client = imapClient(s, deps.config.imports.connectTimeoutMs);
+  const client = imapClient(s, deps.config.imports.connectTimeoutMs, deps.dns);
   client.on('error', () => undefined); // the awaited command rejects with the same error
   try {
     await client.connect();
@@ -32,18 +32,18 @@ export async function testConnection(deps: Pick<Deps, 'config'>, s: ConnectSetti
     await client.logout();
     return { folders, tls };
   } catch (err) {
-    throw await classifyImapError(err, s);
+    throw await classifyImapError(err, s, deps.dns);
   } finally {
     client.close();
   }
 }
 
 /** The certificate the server shows now, if it is the one the user accepted (by fingerprint). */
-async function pinCertificate(s: Pick<ConnectSettings, 'host' | 'port' | 'tls'>, fingerprint: string): Promise<{ trustedFingerprint: string; trustedCertPem: string }> {
+async function pinCertificate(deps: Pick<Deps, 'dns'>, s: Pick<ConnectSettings, 'host' | 'port' | 'tls'>, fingerprint: string): Promise<{ trustedFingerprint: string; trustedCertPem: string }> {
   const wanted = normalizeFingerprint(fingerprint);
   if (s.tls === 'plain') throw new AppError('validation_failed', 'a certificate can only be trusted for a TLS connection');
-  const cert = await probeCertificate(s.host, s.port, s.tls).catch(async (err) => {
-    throw await classifyImapError(err, s);
+  const cert = await probeCertificate(s.host, s.port, s.tls, 10_000, deps.dns).catch(async (err) => {
+    throw await classifyImapError(err, s, deps.dns);
   });
   if (cert.fingerprint !== wanted) {
     throw new AppError('imap_tls_failed', `the server now shows certificate ${cert.fingerprint}, not the one to trust (${wanted})`, { certificate: { fingerprint: cert.fingerprint, subject: cert.subject, issuer: cert.issuer, valid_to: cert.validTo } });
@@ -54,7 +54,7 @@ async function pinCertificate(s: Pick<ConnectSettings, 'host' | 'port' | 'tls'>,
 export type AddAccountInput = Omit<NewAccount, 'userId' | 'trustedCertPem' | 'intervalMinutes'> & { intervalMinutes?: number };
 
 export async function addAccount(deps: AccountDeps, userId: number, input: AddAccountInput): Promise<ExternalAccount> {
-  const pin = input.trustedFingerprint ? await pinCertificate(input, input.trustedFingerprint) : { trustedFingerprint: null, trustedCertPem: null };
+  const pin = input.trustedFingerprint ? await pinCertificate(deps, input, input.trustedFingerprint) : { trustedFingerprint: null, trustedCertPem: null };
   const report = await testConnection(deps, { ...input, ...pin });
   const account = await createAccount(deps.db, deps.secrets, {
     ...input, ...pin, userId, intervalMinutes: input.intervalMinutes ?? deps.config.imports.intervalMinutes,
@@ -81,7 +81,7 @@ export async function editAccount(deps: AccountDeps, userId: number, id: number,
   const next = { ...current, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as typeof current;
   const connectionChanged = ['host', 'port', 'tls', 'username', 'password', 'trustedFingerprint'].some((k) => (patch as Record<string, unknown>)[k] !== undefined);
   const full: AccountPatch = { ...patch };
-  if (patch.trustedFingerprint) Object.assign(full, await pinCertificate(next, patch.trustedFingerprint));
+  if (patch.trustedFingerprint) Object.assign(full, await pinCertificate(deps, next, patch.trustedFingerprint));
   else if (patch.trustedFingerprint === null) Object.assign(full, { trustedCertPem: null });
   if (connectionChanged) {
     const report = await testConnection(deps, { ...next, trustedFingerprint: full.trustedFingerprint ?? next.trustedFingerprint, trustedCertPem: full.trustedCertPem ?? (patch.trustedFingerprint === null ? null : current.trustedCertPem) });
@@ -91,8 +91,8 @@ export async function editAccount(deps: AccountDeps, userId: number, id: number,
 }
 
 /** The add form's "test connection": settings not stored yet, perhaps with a fingerprint the user accepted. */
-export async function testNewSettings(deps: Pick<Deps, 'config'>, s: Omit<ConnectSettings, 'trustedCertPem'>): Promise<ConnectionReport> {
+export async function testNewSettings(deps: Pick<Deps, 'config' | 'dns'>, s: Omit<ConnectSettings, 'trustedCertPem'>): Promise<ConnectionReport> {
   assertTlsAllowed(s.host, s.tls);
-  const pin = s.trustedFingerprint ? await pinCertificate(s, s.trustedFingerprint) : { trustedFingerprint: null, trustedCertPem: null };
+  const pin = s.trustedFingerprint ? await pinCertificate(deps, s, s.trustedFingerprint) : { trustedFingerprint: null, trustedCertPem: null };
   return testConnection(deps, { ...s, ...pin });
 }

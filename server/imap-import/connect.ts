@@ -13,6 +13,7 @@ import { ImapFlow, type ImapFlowOptions } from 'imapflow';
 import { AppError } from '../errors.js';
 import type { TlsMode } from './account-store.js';
 import type { TransportInfo } from '../mail/types.js';
+import type { DnsResolver } from '../dns.js';
 
 export interface ConnectSettings {
   host: string;
@@ -51,10 +52,35 @@ export function assertTlsAllowed(host: string, mode: TlsMode): void {
   }
 }
 
-function tlsOptions(s: ConnectSettings): tls.ConnectionOptions {
-  if (!s.trustedFingerprint || !s.trustedCertPem) return { rejectUnauthorized: true, minVersion: 'TLSv1.2' };
+/**
+ * Host names are resolved through the box's injected resolver (deps.dns, CALIOPEN_RESOLVER) like
+ * every other name, not the system's getaddrinfo: tests answer from loopback, and a box pointed at
+ * its own resolver uses it for IMAP too. `localhost` is the loopback address.
+ */
+export function lookupVia(dns: DnsResolver): net.LookupFunction {
+  return (hostname, options, callback) => {
+    const name = hostname.toLowerCase() === 'localhost' ? '127.0.0.1' : hostname;
+    const done = (addresses: string[], code: string) => {
+      if (!addresses.length) return callback(Object.assign(new Error(`getaddrinfo ${code} ${hostname}`), { code, hostname }), '', 4);
+      const list = addresses.map((address) => ({ address, family: net.isIPv6(address) ? 6 : 4 }));
+      if (options.all) (callback as unknown as (e: null, l: typeof list) => void)(null, list);
+      else callback(null, list[0]!.address, list[0]!.family);
+    };
+    if (net.isIP(name)) return done([name], '');
+    void Promise.allSettled([dns(name, 'A'), dns(name, 'AAAA')]).then((rs) => {
+      const found = rs.flatMap((r) => (r.status === 'fulfilled' ? r.value.filter((x): x is string => typeof x === 'string' && net.isIP(x) > 0) : []));
+      const codes = rs.map((r) => (r.status === 'rejected' ? (r.reason as { code?: string }).code : 'ENODATA'));
+      done(found, codes.every((c) => c === 'ENOTFOUND' || c === 'ENODATA') ? 'ENOTFOUND' : 'EAI_AGAIN');
+    });
+  };
+}
+
+function tlsOptions(s: ConnectSettings, lookup?: net.LookupFunction): tls.ConnectionOptions {
+  // imapflow hands these options to net.connect / tls.connect: the lookup goes with them
+  if (!s.trustedFingerprint || !s.trustedCertPem) return { rejectUnauthorized: true, minVersion: 'TLSv1.2', lookup };
   const pinned = normalizeFingerprint(s.trustedFingerprint);
   return {
+    lookup,
     rejectUnauthorized: true,
     minVersion: 'TLSv1.2',
     // the pinned certificate is the only trust anchor, and the only certificate accepted
@@ -64,14 +90,14 @@ function tlsOptions(s: ConnectSettings): tls.ConnectionOptions {
   };
 }
 
-export function imapClient(s: ConnectSettings, timeoutMs: number): ImapFlow {
+export function imapClient(s: ConnectSettings, timeoutMs: number, dns?: DnsResolver): ImapFlow {
   assertTlsAllowed(s.host, s.tls);
   const opts: ImapFlowOptions = {
     host: s.host,
     port: s.port,
     secure: s.tls === 'implicit',
     doSTARTTLS: s.tls === 'starttls' ? true : s.tls === 'plain' ? false : undefined,
-    tls: tlsOptions(s),
+    tls: tlsOptions(s, dns ? lookupVia(dns) : undefined),
     auth: { user: s.username, pass: s.password },
     logger: false,
     connectionTimeout: timeoutMs,
@@ -94,7 +120,7 @@ export function transportOf(client: ImapFlow, host: string): TransportInfo {
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_(VERIFY|GET)|ERR_TLS|ERR_SSL|EPROTO|HOSTNAME|ALTNAME/;
 
 /** Turns whatever the connection threw into an AppError with a stable code (details: the certificate for TLS). */
-export async function classifyImapError(err: unknown, s: Pick<ConnectSettings, 'host' | 'port' | 'tls'>): Promise<AppError> {
+export async function classifyImapError(err: unknown, s: Pick<ConnectSettings, 'host' | 'port' | 'tls'>, dns?: DnsResolver): Promise<AppError> {
   if (err instanceof AppError) return err;
   const e = err as { code?: string; message?: string; authenticationFailed?: boolean; responseText?: string; cause?: { code?: string } };
   const code = e.code ?? e.cause?.code ?? '';
@@ -106,7 +132,7 @@ export async function classifyImapError(err: unknown, s: Pick<ConnectSettings, '
   if (/TIMEOUT|ETIMEDOUT/i.test(code) || /timeout|timed out/i.test(e.message ?? '')) return new AppError('imap_timeout', `${where} did not answer in time`);
   if (code === 'ECONNREFUSED' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') return new AppError('imap_unreachable', `cannot connect to ${where} (${code})`);
   if (TLS_CODES.test(code) || /certificate|TLS|SSL/i.test(e.message ?? '')) {
-    const cert = s.tls === 'plain' ? null : await probeCertificate(s.host, s.port, s.tls).catch(() => null);
+    const cert = s.tls === 'plain' ? null : await probeCertificate(s.host, s.port, s.tls, 10_000, dns).catch(() => null);
     return new AppError('imap_tls_failed', `TLS with ${where} failed: ${e.message ?? code}${cert ? ` (certificate SHA-256 ${cert.fingerprint})` : ''}`, cert ? { certificate: { fingerprint: cert.fingerprint, subject: cert.subject, issuer: cert.issuer, valid_to: cert.validTo } } : undefined);
   }
   return new AppError('imap_failed', `IMAP with ${where} failed: ${e.responseText ?? e.message ?? String(err)}`);
@@ -123,7 +149,8 @@ function certInfo(socket: tls.TLSSocket): CertificateInfo {
  * Reads the server's certificate without trusting it (nothing is sent but STARTTLS): for the
  * user to compare its fingerprint, and to pin it once they accept.
  */
-export function probeCertificate(host: string, port: number, mode: TlsMode, timeoutMs = 10_000): Promise<CertificateInfo> {
+export function probeCertificate(host: string, port: number, mode: TlsMode, timeoutMs = 10_000, dns?: DnsResolver): Promise<CertificateInfo> {
+  const lookup = dns ? lookupVia(dns) : undefined;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(Object.assign(new Error('timed out reading the certificate'), { code: 'ETIMEDOUT' })), timeoutMs);
     let sockets: net.Socket[] = [];
@@ -133,7 +160,7 @@ export function probeCertificate(host: string, port: number, mode: TlsMode, time
       reject(err);
     };
     const secure = (plain?: net.Socket) => {
-      const t = tls.connect({ host, port, socket: plain, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false }, () => {
+      const t = tls.connect({ host, port, socket: plain, lookup, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: false }, () => {
         clearTimeout(timer);
         const info = certInfo(t);
         t.destroy();
@@ -144,7 +171,7 @@ export function probeCertificate(host: string, port: number, mode: TlsMode, time
       t.on('error', fail);
     };
     if (mode === 'implicit') return secure();
-    const plain = net.connect(port, host);
+    const plain = net.connect({ port, host, lookup });
     sockets = [plain];
     let buf = '';
     let asked = false;

@@ -46,7 +46,7 @@ export async function runAccountSync(deps: RunDeps, ingestor: Ingestor, accountI
     await setAccountState(deps.db, accountId, { status: 'syncing', last_sync_at: deps.clock.now().getTime() });
     tracker.update({ state: 'connecting' }, true);
     const cfg = deps.config.imports;
-    imap = imapClient(account, cfg.connectTimeoutMs);
+    imap = imapClient(account, cfg.connectTimeoutMs, deps.dns);
     // imapflow reports a dropped socket as an 'error' event too; the awaited command rejects with it
     imap.on('error', (err: Error) => deps.log.debug('imap connection error', { account: accountId, err: err.message }));
     await imap.connect();
@@ -64,7 +64,7 @@ export async function runAccountSync(deps: RunDeps, ingestor: Ingestor, accountI
     tracker.update({ state: 'done' }, true);
     return summary;
   } catch (err) {
-    const appErr = await classifyImapError(err, account ?? { host: '?', port: 0, tls: 'implicit' });
+    const appErr = await classifyImapError(err, account ?? { host: '?', port: 0, tls: 'implicit' }, deps.dns);
     if (account) await recordFailure(deps, account, appErr);
     tracker.update({ state: 'failed', error: { code: appErr.code, message: appErr.message } }, true);
     throw appErr;

@@ -56,7 +56,12 @@ t.test('a self-signed certificate is refused with its fingerprint, then trusted 
 
 t.test('host not found, a server that never answers, plain IMAP off loopback', { skip }, async (t) => {
   const h = await imapHarness(t, { config: { connectTimeoutMs: 700 } });
+  const dns = h.deps.dns as typeof h.deps.dns & { zones: Record<string, Record<string, unknown[]>>; queries: string[] };
   await t.rejects(testConnection(h.deps, settings(993, { host: 'no-such-host.invalid' })), { code: 'imap_host_not_found' });
+  t.ok(dns.queries.includes('A no-such-host.invalid'), 'names are resolved through the injected resolver, not the system one');
+  dns.zones['imap.remote.test'] = { A: ['127.0.0.1'] };
+  const byName = await testConnection(h.deps, settings(h.dovecot.imapsPort, { host: 'imap.remote.test', trustedFingerprint: h.dovecot.fingerprint, trustedCertPem: h.dovecot.certPem }));
+  t.ok(byName.folders.length > 0, 'a host name the resolver knows connects (the pinned certificate is accepted whatever its name)');
   const silent = net.createServer(() => undefined);
   await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
   t.teardown(() => silent.close());
