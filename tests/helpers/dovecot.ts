@@ -145,7 +145,9 @@ export async function startDovecot(t: Teardown, users: Record<string, string> = 
   const writeUsers = () => fs.writeFileSync(`${d}/users`, Object.entries(passwords).map(([u, p]) => `${u}:{PLAIN}${p}::::`).join('\n') + '\n');
   writeUsers();
   const imapPort = await freePort();
-  const imapsPort = await freePort();
+  // the kernel may hand the same free port out twice in a row: two listeners on one port stop Dovecot
+  let imapsPort = await freePort();
+  while (imapsPort === imapPort) imapsPort = await freePort();
   const conf = `${d}/dovecot.conf`;
   fs.writeFileSync(conf, config(d, imapPort, imapsPort));
   let child: ChildProcess | null = null;
@@ -208,11 +210,12 @@ export async function startDovecot(t: Teardown, users: Record<string, string> = 
     },
   };
   for (const user of Object.keys(users)) ensureDir(folderDir(user, 'INBOX'));
-  await h.start();
+  // registered first: a Dovecot that fails to start is still stopped and its directory removed
   t.teardown(async () => {
     await h.stop();
     fs.rmSync(d, { recursive: true, force: true });
   });
+  await h.start();
   return h;
 }
 

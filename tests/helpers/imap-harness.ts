@@ -37,11 +37,12 @@ export async function imapHarness(t: Test, opts: { config?: Record<string, unkno
   Object.assign(deps.config.imports, opts.config ?? {});
   const alice = await runSetup(deps.db, deps.clock, { domain: 'example.test', admin: 'alice', password: 'correct horse battery' });
   const ingestor = createIngestor(deps);
-  const dovecot = await startDovecot(t);
+  // before Dovecot starts: if it does not, the store is still closed (an open one keeps the test running)
   t.teardown(async () => {
     await ingestor.drain();
     await deps.close();
   });
+  const dovecot = await startDovecot(t);
   return {
     deps,
     dovecot,
