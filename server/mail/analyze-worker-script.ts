@@ -16,7 +16,23 @@ export const BOOT_WITH_TSX = new URL('./analyze-worker-boot.js', import.meta.url
 /** Not ./x or /x: a package, resolved to where the main thread finds it, or a builtin (esbuild's filters are Go regexps: no look-ahead). */
 const BARE = /^[^./]/;
 
-export async function analyzeWorkerScript(): Promise<URL> {
+const BUILD_TIMEOUT_MS = 30_000;
+let made: Promise<URL> | undefined;
+
+/**
+ * Made once per process: apps started side by side (tests) share it, for one's esbuild.stop()
+ * during another's build leaves that build hanging. A build that takes over BUILD_TIMEOUT_MS
+ * fails, and the worker boots through tsx instead of waiting.
+ */
+export function analyzeWorkerScript(): Promise<URL> {
+  made ??= new Promise<URL>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('analyzer worker bundle timed out')), BUILD_TIMEOUT_MS).unref();
+    bundle().then(resolve, reject).finally(() => clearTimeout(timer));
+  });
+  return made;
+}
+
+async function bundle(): Promise<URL> {
   const esbuild = await import('esbuild');
   const { builtinModules } = await import('node:module');
   const builtins = new Set(builtinModules);

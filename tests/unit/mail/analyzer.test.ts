@@ -1,7 +1,7 @@
 import t from 'tap';
 import { createAnalyzer } from '../../../server/mail/analyzer.js';
 import { analyzeWorkerScript } from '../../../server/mail/analyze-worker-script.js';
-import { silentLogger } from '../../../server/log.js';
+import { createLogger, silentLogger } from '../../../server/log.js';
 
 const RAW = Buffer.from(
   [
@@ -30,4 +30,14 @@ t.test('a message analysed in the worker thread comes back whole, attachments as
   const att = a.parsed.attachments[0]!;
   t.ok(Buffer.isBuffer(att.content));
   t.same([...att.content], [1, 2, 3, 4]);
+});
+
+t.test('analyzers started side by side share one bundle and none falls back to tsx', async (t) => {
+  const lines: string[] = [];
+  const log = createLogger('warn', {}, (l) => lines.push(l));
+  const analyzers = [1, 2, 3].map(() => createAnalyzer({ threads: 1, resolver: async () => [], resolverAddress: '127.0.0.1:9', log }));
+  t.teardown(() => Promise.all(analyzers.map((a) => a.close())));
+  const results = await Promise.all(analyzers.map((a) => a.analyze(RAW, { source: 'local', mta: 'mx.example.test' })));
+  t.same(results.map((r) => r.parsed.subject), ['hello', 'hello', 'hello']);
+  t.same(lines, [], 'no warning: every worker runs the bundle');
 });
