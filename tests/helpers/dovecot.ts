@@ -194,8 +194,8 @@ export async function startDovecot(t: Teardown, users: Record<string, string> = 
     async start() {
       chownAll();
       child = spawn(DOVECOT_BIN, ['-F', '-c', conf], { stdio: 'ignore' });
-      await waitForPort(imapPort, 5000);
-      await waitForPort(imapsPort, 5000);
+      await waitForPort(h.imapPort, 5000);
+      await waitForPort(h.imapsPort, 5000);
     },
     async stop() {
       const c = child;
@@ -206,7 +206,7 @@ export async function startDovecot(t: Teardown, users: Record<string, string> = 
       if (c.exitCode === null) c.kill('SIGKILL');
       child = null;
       // the login processes may hold the listeners a moment longer than the master
-      for (let i = 0; i < 100 && (await accepting(imapsPort)); i++) await new Promise((r) => setTimeout(r, 30));
+      for (let i = 0; i < 100 && (await accepting(h.imapsPort)); i++) await new Promise((r) => setTimeout(r, 30));
     },
   };
   for (const user of Object.keys(users)) ensureDir(folderDir(user, 'INBOX'));
@@ -215,8 +215,20 @@ export async function startDovecot(t: Teardown, users: Record<string, string> = 
     await h.stop();
     fs.rmSync(d, { recursive: true, force: true });
   });
-  await h.start();
-  return h;
+  // another process may take a free port before Dovecot binds it: then other ports, three tries
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await h.start();
+      return h;
+    } catch (err) {
+      await h.stop();
+      if (attempt === 3) throw err;
+      h.imapPort = await freePort();
+      do h.imapsPort = await freePort();
+      while (h.imapsPort === h.imapPort);
+      fs.writeFileSync(conf, config(d, h.imapPort, h.imapsPort));
+    }
+  }
 }
 
 /** A TCP relay to a local port that can cut every connection after N bytes from the server (a server dying mid-fetch). */
