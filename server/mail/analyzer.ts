@@ -73,6 +73,10 @@ export function createAnalyzer(opts: { threads: number; resolver: DnsResolver; r
   };
   const start = () => {
     worker = script.then((url) => wire(new Worker(url, { workerData: { resolver: opts.resolverAddress }, resourceLimits: WORKER_HEAP })));
+    worker.catch((err: unknown) => {
+      inline = true;
+      opts.log.error('analyzer worker cannot start; analysing on the main thread', { err });
+    });
   };
   start();
   return {
