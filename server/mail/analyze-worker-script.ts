@@ -20,8 +20,7 @@ const BUILD_TIMEOUT_MS = 30_000;
 let made: Promise<URL> | undefined;
 
 /**
- * Made once per process: apps started side by side (tests) share it, for one's esbuild.stop()
- * during another's build leaves that build hanging. A build that takes over BUILD_TIMEOUT_MS
+ * Made once per process: apps started side by side (tests) share it. A build that takes over BUILD_TIMEOUT_MS
  * fails, and the worker boots through tsx instead of waiting.
  */
 export function analyzeWorkerScript(): Promise<URL> {
@@ -36,25 +35,24 @@ async function bundle(): Promise<URL> {
   const esbuild = await import('esbuild');
   const { builtinModules } = await import('node:module');
   const builtins = new Set(builtinModules);
-  try {
-    const out = await esbuild.build({
-      entryPoints: [fileURLToPath(ENTRY)],
-      bundle: true,
-      write: false,
-      format: 'esm',
-      platform: 'node',
-      target: 'node20',
-      logLevel: 'silent',
-      plugins: [{
-        name: 'packages-by-url',
-        setup(build) {
-          build.onResolve({ filter: BARE }, (args) =>
-            ({ path: args.path.startsWith('node:') || builtins.has(args.path) ? args.path : import.meta.resolve(args.path), external: true }));
-        },
-      }],
-    });
-    return new URL(`data:text/javascript,${encodeURIComponent(out.outputFiles[0]!.text)}`);
-  } finally {
-    await esbuild.stop(); // its service process is not needed once the module is made
-  }
+  // No esbuild.stop() afterwards: tsx transforms the main thread's TypeScript through the same
+  // esbuild service, and stopping it leaves whatever it was transforming hanging (a module import
+  // that never resolves).
+  const out = await esbuild.build({
+    entryPoints: [fileURLToPath(ENTRY)],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'silent',
+    plugins: [{
+      name: 'packages-by-url',
+      setup(build) {
+        build.onResolve({ filter: BARE }, (args) =>
+          ({ path: args.path.startsWith('node:') || builtins.has(args.path) ? args.path : import.meta.resolve(args.path), external: true }));
+      },
+    }],
+  });
+  return new URL(`data:text/javascript,${encodeURIComponent(out.outputFiles[0]!.text)}`);
 }
