@@ -10,8 +10,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startApi, ALICE } from '../helpers/api-app.js';
-import { chromiumSkip, startBrowser } from '../helpers/browser.js';
-import { catalogue, field, logIn } from '../helpers/web-app.js';
+import { chromiumSkip } from '../helpers/browser.js';
+import { catalogue, deskLoggedIn, field } from '../helpers/web-app.js';
 import { generateKeyPair } from '../../web/js/pgp/index.js';
 
 const c = catalogue('en');
@@ -25,13 +25,7 @@ const VCARDS = [
 t.test('contacts: add, list with PI, search, edit, group, import, export, delete', { skip: chromiumSkip() }, async (t) => {
   const h = await startApi(t);
   const base = `http://127.0.0.1:${h.http}`;
-  const browser = await startBrowser(t);
-  const desk = await browser.device('desk');
-  const page = desk.page;
-
-  // --- log in, name this device -------------------------------------------------------------------
-  await page.goto(base + '/');
-  await logIn(page, c, ALICE, 'Desk');
+  const { desk, page } = await deskLoggedIn(t, base, c, ALICE);
 
   // --- add a contact by hand ----------------------------------------------------------------------
   await page.getByRole('link', { name: c['nav.contacts'] }).click();

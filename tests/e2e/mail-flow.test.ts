@@ -10,8 +10,8 @@ import t from 'tap';
 import nodemailer from 'nodemailer';
 import { startApi, remoteMx, ALICE } from '../helpers/api-app.js';
 import { startSink, waitFor } from '../helpers/smtp-sink.js';
-import { chromiumSkip, startBrowser } from '../helpers/browser.js';
-import { catalogue, logIn } from '../helpers/web-app.js';
+import { chromiumSkip } from '../helpers/browser.js';
+import { catalogue, deskLoggedIn } from '../helpers/web-app.js';
 
 const c = catalogue('en');
 const T = { timeout: 120_000, skip: chromiumSkip() };
@@ -38,11 +38,7 @@ t.test('mail flow: live arrival with PI, sandboxed HTML, quick reply to a remote
   const sink = await startSink(t);
   const h = await startApi(t, { ...remoteMx(sink.port) });
   const base = `http://127.0.0.1:${h.http}`;
-  const browser = await startBrowser(t);
-  const desk = await browser.device('desk');
-  const page = desk.page;
-  await page.goto(base + '/');
-  await logIn(page, c, ALICE, 'Desk');
+  const { desk, page } = await deskLoggedIn(t, base, c, ALICE);
   await page.getByText(c['mail.empty']!).waitFor();
   await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
 

@@ -9,8 +9,8 @@ import t, { type Test } from 'tap';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { startApi, ALICE } from '../helpers/api-app.js';
-import { chromiumSkip, startBrowser } from '../helpers/browser.js';
-import { catalogue, logIn } from '../helpers/web-app.js';
+import { chromiumSkip } from '../helpers/browser.js';
+import { catalogue, deskLoggedIn } from '../helpers/web-app.js';
 
 const c = catalogue('en');
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
@@ -46,10 +46,7 @@ t.test('remote images: blocked, shown once, always for the sender, withdrawn', {
   const id = await h.ingest(newsletter(images.port), [h.users.alice]);
   const discussion = (await h.app.services.deps.db('messages').where({ id }).first('discussion_id')).discussion_id as number;
   const base = `http://127.0.0.1:${h.http}`;
-  const browser = await startBrowser(t);
-  const { page, log } = await browser.device('desk');
-  await page.goto(base + '/');
-  await logIn(page, c, ALICE, 'Desk');
+  const { page, desk: { log } } = await deskLoggedIn(t, base, c, ALICE);
 
   const open = async () => {
     await page.goto(`${base}/#/timeline`);

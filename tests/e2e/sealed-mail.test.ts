@@ -11,9 +11,9 @@ import nodemailer from 'nodemailer';
 import { simpleParser } from 'mailparser';
 import { startApi, remoteMx, ALICE } from '../helpers/api-app.js';
 import { startSink, waitFor } from '../helpers/smtp-sink.js';
-import { chromiumSkip, startBrowser } from '../helpers/browser.js';
+import { chromiumSkip } from '../helpers/browser.js';
 import { gpgAvailable, gpgStatus, startGpg } from '../helpers/gnupg.js';
-import { catalogue, field, logIn } from '../helpers/web-app.js';
+import { catalogue, deskLoggedIn, field } from '../helpers/web-app.js';
 
 const c = catalogue('en');
 const PASSPHRASE = 'alice sealed passphrase';
@@ -37,11 +37,7 @@ t.test('Chromium + GnuPG: key made in the browser, gpg mail opened, sealed reply
   // gpg dates its keys and signatures by the real clock: the box must not judge them from the past
   h.clock.advance(Date.now() - h.clock.now().getTime());
   const base = `http://127.0.0.1:${h.http}`;
-  const browser = await startBrowser(t);
-  const desk = await browser.device('desk');
-  const page = desk.page;
-  await page.goto(base + '/');
-  await logIn(page, c, ALICE, 'Desk');
+  const { desk, page } = await deskLoggedIn(t, base, c, ALICE);
 
   // --- Alice makes her key in the browser ---------------------------------------------------------
   await page.getByRole('link', { name: c['nav.keys'] }).click();

@@ -9,8 +9,8 @@ import t from 'tap';
 import { startApi, remoteMx, ALICE } from '../helpers/api-app.js';
 import { makeMessage } from '../helpers/deps.js';
 import { startSink, waitFor } from '../helpers/smtp-sink.js';
-import { chromiumSkip, startBrowser } from '../helpers/browser.js';
-import { assertFitsWidth, assertTranslated, catalogue, field, logIn } from '../helpers/web-app.js';
+import { chromiumSkip } from '../helpers/browser.js';
+import { assertFitsWidth, assertTranslated, catalogue, deskLoggedIn, field, logIn } from '../helpers/web-app.js';
 
 const en = catalogue('en');
 const fr = catalogue('fr');
@@ -25,12 +25,8 @@ t.test('timeline, spam, compose, preferences, tabs; French on a phone', { timeou
     await h.ingest(raw, [h.users.alice], i % 10 === 0 ? { tags: ['Work'] } : {});
   }
   const base = `http://127.0.0.1:${h.http}`;
-  const browser = await startBrowser(t);
-  const desk = await browser.device('desk');
-  const page = desk.page;
   const c = en;
-  await page.goto(base + '/');
-  await logIn(page, c, ALICE, 'Desk');
+  const { browser, desk, page } = await deskLoggedIn(t, base, c, ALICE);
   const rows = page.locator('ul.timeline > li.discussion');
 
   // --- paging: 50 at first, more as the end scrolls into view ---------------------------------------

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Test } from 'tap';
 import type { Page } from 'playwright-core';
+import { startBrowser, type BrowserHarness, type Device } from './browser.js';
 
 export type Catalogue = Record<string, string>;
 
@@ -32,6 +33,15 @@ export async function logIn(page: Page, c: Catalogue, who: { username: string; p
     await page.getByRole('button', { name: c['device.submit'] }).click();
   }
   await page.locator('.shell').waitFor();
+}
+
+/** A browser with one device ("desk") logged in as `who` on the box at `base`, the timeline showing. */
+export async function deskLoggedIn(t: Test, base: string, c: Catalogue, who: { username: string; password: string }): Promise<{ browser: BrowserHarness; desk: Device; page: Page }> {
+  const browser = await startBrowser(t);
+  const desk = await browser.device('desk');
+  await desk.page.goto(base + '/');
+  await logIn(desk.page, c, who, 'Desk');
+  return { browser, desk, page: desk.page };
 }
 
 // A catalogue key on screen ("login.title") means a t() call found no string.
