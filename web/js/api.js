@@ -16,6 +16,27 @@ export class ApiError extends Error {
 let csrf = null;
 let sessionEnded = () => {};
 
+/**
+ * GETs started before the app's modules are loaded (app.js): the first api() call for the same
+ * path, within a few seconds, takes the answer instead of asking again (once).
+ */
+const early = new Map();
+const EARLY_MS = 10_000;
+
+/** Starts a GET now; resolves to whether it succeeded (2xx). */
+export function prefetch(path) {
+  const res = fetch(API + path, { credentials: 'same-origin' }).catch(() => null);
+  early.set(path, { at: Date.now(), res });
+  return res.then((r) => !!r?.ok);
+}
+
+async function takeEarly(path) {
+  const e = early.get(path);
+  if (!e) return null;
+  early.delete(path);
+  return Date.now() - e.at < EARLY_MS ? e.res : null;
+}
+
 /** The token returned by login, setup or GET /me; null once logged out. */
 export function setCsrf(token) {
   csrf = token;
@@ -31,9 +52,9 @@ export async function api(method, path, { body, raw, rawType } = {}) {
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (raw !== undefined) headers['Content-Type'] = rawType || raw.type || 'application/octet-stream';
   if (csrf && UNSAFE.has(method)) headers['X-CSRF-Token'] = csrf;
-  let res;
+  let res = method === 'GET' ? await takeEarly(path) : null;
   try {
-    res = await fetch(API + path, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)), credentials: 'same-origin' });
+    res ??= await fetch(API + path, { method, headers, body: raw ?? (body === undefined ? undefined : JSON.stringify(body)), credentials: 'same-origin' });
   } catch {
     throw new ApiError(0, 'network', '');
   }
