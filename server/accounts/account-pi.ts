@@ -45,6 +45,14 @@ export const ACCOUNT_WEIGHTS = {
     axis: 'keys', points: 10,
     help: { en: 'Share of your contacts whose encryption key you hold (up to 10 points).', fr: 'Part de vos contacts dont vous avez la clé de chiffrement (jusqu’à 10 points).' },
   },
+  SEALED_TEXT_PRIVATE: {
+    axis: 'exchanges', points: 5,
+    help: { en: 'The text of sealed mail stays out of the box: only your browser reads it, and search sees its senders and dates only.', fr: 'Le texte du courrier scellé reste hors du boîtier : seul votre navigateur le lit, et la recherche n’en voit que les expéditeurs et les dates.' },
+  },
+  SEALED_TEXT_INDEXED: {
+    axis: 'exchanges', points: 0,
+    help: { en: 'You let the box index the text of the sealed mail you open: search finds it, but the box now holds those words, and so would anyone who took it (5 points when this is off).', fr: 'Vous laissez le boîtier indexer le texte du courrier scellé que vous ouvrez : la recherche le trouve, mais le boîtier détient ces mots, comme quiconque le prendrait (5 points quand c’est désactivé).' },
+  },
   ENCRYPTED_MAIL: {
     axis: 'exchanges', points: 15,
     help: { en: 'Share of your mail of the last 30 days that was end-to-end encrypted (up to 15 points).', fr: 'Part de vos messages des 30 derniers jours chiffrés de bout en bout (jusqu’à 15 points).' },
@@ -85,6 +93,7 @@ export async function computeAccountPi(db: Knex, userId: number, now: number, la
   const contacts = await db('contacts').where({ user_id: userId }).first(db.raw('count(*) as n'));
   // private keys are stored passphrase-protected only (crypto/pgp.ts refuses others): present = protected
   const keyPair = await db('user_keys').where({ user_id: userId }).whereNull('revoked_at').first('id');
+  const indexing = await db('pgp_settings').where({ user_id: userId }).first('index_decrypted');
   const withKeys = await db('contacts as c').where('c.user_id', userId)
     .whereExists(db('contact_emails as ce').join('contact_keys as k', function () {
       this.on('k.user_id', 'ce.user_id').andOn('k.address', 'ce.address');
@@ -100,6 +109,8 @@ export async function computeAccountPi(db: Knex, userId: number, now: number, la
     reason('NO_VERIFIED_DEVICE', lang),
     reason(keyPair ? 'KEY_PAIR_PROTECTED' : 'NO_KEY_PAIR', lang),
     reason('CONTACTS_WITH_KEYS', lang, total ? keyed / total : 0, `${keyed} of ${total} contacts`),
+    // the trade-off of the search-index setting (keys screen), said where the user reads their PI
+    ...(keyPair ? [reason(indexing?.index_decrypted ? 'SEALED_TEXT_INDEXED' : 'SEALED_TEXT_PRIVATE', lang)] : []),
     reason('ENCRYPTED_MAIL', lang, n ? enc / n : 0, n ? `${enc} of ${n} messages` : 'no mail in the last 30 days'),
   ];
   const axes: Record<AccountAxis, number> = { access: 0, keys: 0, exchanges: 0 };

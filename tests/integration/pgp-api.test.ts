@@ -131,6 +131,11 @@ t.test('decrypted text is indexed only when the user allowed it', T, async (t) =
   const id = await h.ingest(raw, [h.users.alice]);
   const search = async (q: string) => (await alice.post('/api/v1/search', { q })).body.total;
   t.same((await alice.get('/api/v1/keys/settings')).body, { index_decrypted: false }, 'off by default');
+  const signals = async () => ((await alice.get('/api/v1/me')).body.pi.reasons as Array<{ signal: string; points: number }>).filter((r) => r.signal.startsWith('SEALED_TEXT'));
+  t.same(await signals(), [], 'no key pair: the setting is not part of the account PI');
+  const pair = await generateKeyPair(openpgp, { email: ALICE.address, passphrase: 'pi trade-off', date: new Date('2026-01-01T00:00:00Z') });
+  t.equal((await alice.request('PUT', '/api/v1/keys/me', { json: { public_key: pair.publicKey, private_key: pair.privateKey } })).status, 200);
+  t.match(await signals(), [{ signal: 'SEALED_TEXT_PRIVATE', points: 5 }], 'the account PI says the sealed text stays out of the box');
   const refused = await alice.post(`/api/v1/messages/${id}/decrypted-text`, { text: 'rendezvous sous le pommier' });
   t.equal(refused.body.error.code, 'indexing_disabled');
   t.equal(await search('pommier'), 0);
@@ -138,6 +143,7 @@ t.test('decrypted text is indexed only when the user allowed it', T, async (t) =
   t.equal((await alice.post(`/api/v1/messages/${id}/decrypted-text`, { subject: 'Le verger', text: 'rendezvous sous le pommier', attachments: ['plan.pdf'] })).status, 204);
   t.equal(await search('pommier'), 1, 'found by a word of the decrypted text');
   t.equal(await search('verger'), 1, 'and of the protected subject');
+  t.match(await signals(), [{ signal: 'SEALED_TEXT_INDEXED', points: 0 }], 'and explains the trade-off once indexing is on');
 });
 
 t.test('openpgp is served for the browser under /vendor/, and the first page does not load it', T, async (t) => {
