@@ -39,8 +39,8 @@ t.test('Chromium + GnuPG: key made in the browser, gpg mail opened, sealed reply
   const base = `http://127.0.0.1:${h.http}`;
   const { desk, page } = await deskLoggedIn(t, base, c, ALICE);
 
-  // --- Alice makes her key in the browser ---------------------------------------------------------
-  await page.getByRole('link', { name: c['nav.keys'] }).click();
+  // --- Alice makes her key in the browser (the timeline offers it while she has none) ----------------
+  await page.getByRole('link', { name: c['keys.nudge_link'] }).click();
   await page.getByRole('heading', { name: c['keys.create_title'] }).waitFor();
   t.equal(desk.log.requests.filter((u) => u.includes('/vendor/openpgp')).length, 0, 'no OpenPGP code loaded until a key is needed');
   await field(page, c['keys.passphrase']!).fill(PASSPHRASE);
@@ -53,6 +53,9 @@ t.test('Chromium + GnuPG: key made in the browser, gpg mail opened, sealed reply
   const stored = await db('user_keys').where({ user_id: h.users.alice }).first();
   t.match(stored.private_armored, /-----BEGIN PGP PRIVATE KEY BLOCK-----/);
   t.equal((await page.locator('.fingerprint').textContent())!.replace(/\s/g, ''), stored.fingerprint, 'the fingerprint shown is the stored one');
+  await page.getByRole('link', { name: c['nav.timeline'] }).click();
+  await page.locator('.filters').waitFor();
+  t.equal(await page.locator('.key-nudge').count(), 0, 'no more offer once the key exists');
 
   // --- Bob (gpg) writes to her, sealed and signed, with his Autocrypt header -----------------------
   const bob = await startGpg(t, 'Bob Remote', 'bob@remote.test');

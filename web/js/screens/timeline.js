@@ -51,6 +51,8 @@ export class TimelineScreen extends Component {
   componentDidMount() {
     this.load();
     api('GET', '/tags').then((r) => this.setState({ tags: r.items })).catch(() => {});
+    // no key yet (a first login): offer to make one, the step that lets mail travel sealed
+    api('GET', '/keys/me').then((r) => this.setState({ noKey: !r.key })).catch(() => {});
     this.offMessage = subscribe('message', () => this.refreshFirstPage());
     this.offResync = subscribe('resync', () => this.load());
     document.addEventListener('keydown', this.onKey);
@@ -157,6 +159,7 @@ export class TimelineScreen extends Component {
           <a class="quiet" href="#/drafts">${t('drafts.title')}</a>
           <button type="button" class="quiet" onClick=${() => this.load()}>${t('mail.refresh')}</button>
         </span></header>
+      ${this.state.noKey ? html`<p class="key-nudge" role="note">🔒 ${t('keys.nudge')} <a href="#/keys">${t('keys.nudge_link')}</a></p>` : null}
       ${this.renderFilters()}
       <${ErrorNote} error=${error} />
       ${items === null ? html`<p class="loading">${t('loading')}</p>`
