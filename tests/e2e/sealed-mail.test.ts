@@ -88,9 +88,22 @@ t.test('Chromium + GnuPG: key made in the browser, gpg mail opened, sealed reply
   await page.getByRole('button', { name: c['sealed.open'] }).click();
   await page.getByText(c['error.wrong_passphrase']!).waitFor();
   await field(page, c['seal.passphrase_open']!).fill(PASSPHRASE);
+  await page.locator('.sealed-closed').getByLabel(c['keys.remember']!).check();
   await page.getByRole('button', { name: c['sealed.open'] }).click();
   await page.getByText('Hello Alice, this one is sealed by GnuPG. Déjà vu?').waitFor({ timeout: 30_000 });
   await page.getByText(c['sealed.signature_valid_unverified_key']!).waitFor();
+  // remembered on this device: after a reload it opens with no passphrase asked
+  await page.reload();
+  await page.getByText('Hello Alice, this one is sealed by GnuPG. Déjà vu?').waitFor({ timeout: 30_000 });
+  t.equal(await page.locator('.sealed-closed').count(), 0, 'remembered on this device: no passphrase asked after a reload');
+  const vault = await page.evaluate(() => new Promise<string>((resolve) => {
+    const req = indexedDB.open('caliopen');
+    req.onsuccess = () => {
+      const get = req.result.transaction('vault').objectStore('vault').get('pgp');
+      get.onsuccess = () => resolve(JSON.stringify({ extractable: get.result.wrapKey.extractable, clear: JSON.stringify(get.result).includes('sealed passphrase') }));
+    };
+  }));
+  t.same(JSON.parse(vault), { extractable: false, clear: false }, 'the vault holds the passphrase sealed by a key that cannot be exported');
   const download = page.waitForEvent('download');
   await page.locator('.sealed-open .attachments a', { hasText: 'plan.txt' }).click();
   const file = await (await download).path();
