@@ -14,6 +14,7 @@ import { startSink, waitFor } from '../helpers/smtp-sink.js';
 import { chromiumSkip } from '../helpers/browser.js';
 import { gpgAvailable, gpgStatus, startGpg } from '../helpers/gnupg.js';
 import { catalogue, deskLoggedIn, field } from '../helpers/web-app.js';
+import { generateKeyPair } from '../../web/js/pgp/index.js';
 
 const c = catalogue('en');
 const PASSPHRASE = 'alice sealed passphrase';
@@ -109,10 +110,17 @@ t.test('Chromium + GnuPG: key made in the browser, gpg mail opened, sealed reply
   const file = await (await download).path();
   t.equal((await import('node:fs')).readFileSync(file!, 'utf8'), 'the secret plan', 'the attachment inside, decrypted in the browser');
 
-  // --- a sealed reply with a file ------------------------------------------------------------------
+  // --- a sealed reply with a file, Carol (whose key Alice holds) in copy --------------------------------
+  const carol = await generateKeyPair(await import('openpgp'), { name: 'Carol', email: 'carol@remote.test', passphrase: 'carol passphrase', date: new Date(Date.now() - 86_400_000) });
+  const api = h.client();
+  await api.login(ALICE.username, ALICE.password);
+  t.equal((await api.post('/api/v1/keys/contacts', { address: 'carol@remote.test', key: carol.publicKey })).status, 201);
   await page.getByRole('button', { name: c['discussion.full_editor'] }).click();
   await page.getByRole('heading', { name: c['compose.reply_title'] }).waitFor();
-  await page.locator('.seal-status.sealed').waitFor({ timeout: 20_000 });
+  await page.getByRole('button', { name: c['compose.show_cc'] }).click();
+  await page.getByLabel(c['compose.cc']!, { exact: true }).fill('carol@remote.test');
+  await page.getByLabel(c['compose.cc']!, { exact: true }).press('Enter');
+  await page.locator('.seal-status.sealed', { hasText: '2' }).waitFor({ timeout: 20_000 });
   await field(page, c['compose.body']!).fill('Got it, Bob. Here is mine, sealed too.');
   await page.locator('.compose-attachments input[type=file]').setInputFiles({ name: 'answer.txt', mimeType: 'text/plain', buffer: Buffer.from('my sealed answer\n') });
   await page.locator('.compose-attachments li', { hasText: 'answer.txt' }).waitFor();
@@ -133,6 +141,8 @@ t.test('Chromium + GnuPG: key made in the browser, gpg mail opened, sealed reply
   const inner = await simpleParser(Buffer.from(plain, 'latin1'));
   t.equal(inner.text?.trim(), 'Got it, Bob. Here is mine, sealed too.');
   t.same(inner.attachments.map((a) => [a.filename, a.content.toString('utf8')]), [['answer.txt', 'my sealed answer\n']], 'with its file');
+  const gossip = inner.headerLines.filter((l) => l.key === 'autocrypt-gossip').map((l) => /addr=([^;\s]+)/.exec(l.line)?.[1]).sort();
+  t.same(gossip, ['bob@remote.test', 'carol@remote.test'], "each recipient's key gossiped inside (Autocrypt §2.7)");
   t.equal(await db('drafts').where({ user_id: h.users.alice }).count({ n: '*' }).first().then((r) => Number(r!.n)), 0, 'the draft is gone');
 
   t.same(desk.log.pageErrors, [], 'no uncaught exception');

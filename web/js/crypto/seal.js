@@ -46,9 +46,13 @@ export async function sendSealedDraft(draft, { text, files = [], lookup }) {
   for (const f of files) attachments.push({ filename: f.name, contentType: f.type || 'application/octet-stream', content: new Uint8Array(await f.arrayBuffer()) });
   const [to, cc, bcc] = [draft.to, draft.cc ?? [], draft.bcc ?? []].map((list) => list.map(mailboxOf));
   const messageId = `${crypto.randomUUID()}@${draft.from.split('@')[1]}`;
+  // Autocrypt Level 1 §2.7: with several recipients, each one's key travels inside (gossip), so
+  // that any of them can answer everyone sealed. encryptionKeys[i] is lookup.recipients[i]'s key.
+  const gossip = lookup.recipients.length < 2 ? [] : await Promise.all(lookup.recipients.map(async (r, i) =>
+    core.buildAutocryptHeader({ addr: r.address, keydata: await core.minimalKeyBytes(openpgp, encryptionKeys[i], r.address), preferEncrypt: 'nopreference' })));
   const { armored } = await core.buildSealedMessage(openpgp, {
     from: { address: draft.from }, to, cc, subject: draft.subject ?? '', text, attachments,
-    messageId, inReplyTo: draft.in_reply_to ?? null, references: draft.references ?? [],
+    messageId, inReplyTo: draft.in_reply_to ?? null, references: draft.references ?? [], gossip,
   }, { encryptionKeys, signingKey });
   const sent = await api('POST', '/messages/sealed', {
     body: {
