@@ -145,6 +145,29 @@ t.test('Chromium + GnuPG: key made in the browser, gpg mail opened, sealed reply
   t.same(gossip, ['bob@remote.test', 'carol@remote.test'], "each recipient's key gossiped inside (Autocrypt §2.7)");
   t.equal(await db('drafts').where({ user_id: h.users.alice }).count({ n: '*' }).first().then((r) => Number(r!.n)), 0, 'the draft is gone');
 
+  // --- sealed, then a recipient without a key: back to a postcard, nothing lost -----------------------
+  await page.goto(`${base}/#/compose`);
+  await page.getByRole('heading', { name: c['compose.title'] }).waitFor();
+  await page.locator('.recipients input').first().fill('carol@remote.test');
+  await page.locator('.recipients input').first().press('Enter');
+  await page.locator('.seal-status.sealed').waitFor({ timeout: 20_000 });
+  await field(page, c['compose.subject']!).fill('Picnic plans');
+  await field(page, c['compose.body']!).fill('Bring the blue blanket.');
+  await page.locator('.compose-attachments input[type=file]').setInputFiles({ name: 'map.txt', mimeType: 'text/plain', buffer: Buffer.from('north of the lake\n') });
+  await page.locator('.compose-attachments li', { hasText: 'map.txt' }).waitFor();
+  t.equal(await db('draft_attachments').count({ n: '*' }).first().then((r) => Number(r!.n)), 0, 'sealed: the file stays in the browser');
+  await page.getByRole('button', { name: c['compose.show_cc'] }).click();
+  await page.getByLabel(c['compose.cc']!, { exact: true }).fill('dave@remote.test');
+  await page.getByLabel(c['compose.cc']!, { exact: true }).press('Enter');
+  await page.locator('.seal-status.postcard', { hasText: 'dave@remote.test' }).waitFor({ timeout: 20_000 });
+  await waitFor(async () => Number((await db('draft_attachments').count({ n: '*' }).first())!.n) === 1, 10_000, 'the kept file uploaded once it is a postcard');
+  await page.getByRole('button', { name: c['compose.send'], exact: true }).click();
+  await page.getByRole('heading', { name: c['send.title'] }).waitFor({ timeout: 30_000 });
+  await waitFor(() => sink.dumps().some((d) => d.text.includes('Bring the blue blanket.')), 20_000, 'the postcard at the sink');
+  const postcard = sink.dumps().find((d) => d.text.includes('Bring the blue blanket.'))!.text;
+  t.match(postcard, /^Subject: Picnic plans\r?$/m, 'a postcard keeps its subject and text');
+  t.match(postcard, /filename="?map\.txt/, 'and the file picked while it was sealed');
+
   t.same(desk.log.pageErrors, [], 'no uncaught exception');
   t.same(desk.log.requests.filter((u) => !u.startsWith('data:') && !u.startsWith('blob:') && new URL(u).hostname !== '127.0.0.1'), [], 'nothing requested but 127.0.0.1');
 });

@@ -13,7 +13,7 @@ import { ErrorNote } from '../components/field.js';
 import { RecipientsInput } from '../components/recipients-input.js';
 import { SendStatus } from '../components/send-status.js';
 import { SealStatus } from '../components/seal-status.js';
-import { mailboxOf, sendSealedDraft } from '../crypto/seal.js';
+import { lookupSeal, mailboxOf, sendSealedDraft } from '../crypto/seal.js';
 
 const AUTOSAVE_MS = 1000;
 const FIELDS = ['from', 'to', 'cc', 'bcc', 'subject', 'body'];
@@ -78,7 +78,25 @@ export class ComposeScreen extends Component {
       api('PATCH', `/drafts/${this.current.id}`, { body: { subject: '', body: '' } }).catch(() => {});
       for (const f of SEALED_FIELDS) this.dirty.add(f); // saved again should it turn back into a postcard
     }
+    if (!seal.sealed && was) this.uploadKeptFiles();
   };
+
+  /** Back to a postcard: the files kept in the browser while it was sealed go to the draft like any other. */
+  async uploadKeptFiles() {
+    const kept = this.localFiles;
+    this.localFiles = [];
+    if (!kept.length) return;
+    try {
+      if (!this.current.id) await this.save();
+      for (const k of kept) {
+        const a = await api('POST', `/drafts/${this.current.id}/attachments?filename=${encodeURIComponent(k.filename)}`, { raw: k.file });
+        this.put({ ...this.current, attachments: this.current.attachments.map((x) => (x.id === k.id ? a : x)) });
+      }
+      this.save();
+    } catch (error) {
+      this.setState({ error });
+    }
+  }
 
   /** Creates the draft on first save, then patches only what changed; one save at a time. Sealed: recipients only. */
   save = async () => {
@@ -162,8 +180,14 @@ export class ComposeScreen extends Component {
 
   async sendSealed() {
     const d = this.current;
+    // asked again: the recipients may have changed since the last answer (it waits for typing to stop)
+    const lookup = await lookupSeal([...d.to, ...d.cc, ...d.bcc]);
+    if (!lookup.sealed) {
+      this.onSeal({ sealed: false, lookup });
+      throw Object.assign(new Error('seal changed'), { code: 'seal_changed' });
+    }
     const onBox = d.attachments.filter((a) => !a.file);
-    return sendSealedDraft({ ...d, attachments: onBox }, { text: d.body, files: this.localFiles.map((a) => a.file), lookup: this.state.seal.lookup });
+    return sendSealedDraft({ ...d, attachments: onBox }, { text: d.body, files: this.localFiles.map((a) => a.file), lookup });
   }
 
   discard = async () => {
