@@ -126,7 +126,8 @@ t.test('Chromium + GnuPG: key made in the browser, gpg mail opened, sealed reply
   await page.locator('.compose-attachments li', { hasText: 'answer.txt' }).waitFor();
   await page.getByRole('button', { name: c['compose.send'], exact: true }).click();
   await page.getByRole('heading', { name: c['send.title'] }).waitFor({ timeout: 30_000 });
-  await waitFor(() => sink.dumps().some((d) => d.rcpt.includes('<bob@remote.test>')), 20_000, 'the reply at the sink');
+  // smtp-sink writes its dump as the data comes: wait for the whole sealed block
+  await waitFor(() => sink.dumps().some((d) => d.rcpt.includes('<bob@remote.test>') && d.text.includes('-----END PGP MESSAGE-----')), 20_000, 'the reply at the sink');
 
   const wire = sink.dumps().find((d) => d.rcpt.includes('<bob@remote.test>'))!.text;
   t.match(wire, /Content-Type: multipart\/encrypted; protocol="application\/pgp-encrypted"/, 'PGP/MIME on the wire');
@@ -163,7 +164,7 @@ t.test('Chromium + GnuPG: key made in the browser, gpg mail opened, sealed reply
   await waitFor(async () => Number((await db('draft_attachments').count({ n: '*' }).first())!.n) === 1, 10_000, 'the kept file uploaded once it is a postcard');
   await page.getByRole('button', { name: c['compose.send'], exact: true }).click();
   await page.getByRole('heading', { name: c['send.title'] }).waitFor({ timeout: 30_000 });
-  await waitFor(() => sink.dumps().some((d) => d.text.includes('Bring the blue blanket.')), 20_000, 'the postcard at the sink');
+  await waitFor(() => sink.dumps().some((d) => d.text.includes('Bring the blue blanket.') && /filename="?map\.txt/.test(d.text)), 20_000, 'the postcard at the sink, whole');
   const postcard = sink.dumps().find((d) => d.text.includes('Bring the blue blanket.'))!.text;
   t.match(postcard, /^Subject: Picnic plans\r?$/m, 'a postcard keeps its subject and text');
   t.match(postcard, /filename="?map\.txt/, 'and the file picked while it was sealed');

@@ -108,7 +108,8 @@ t.test('timeline, spam, compose, preferences, tabs; French on a phone', { timeou
   await page.locator('.compose-attachments li', { hasText: 'plan.txt' }).waitFor();
   await page.getByRole('button', { name: c['compose.send'], exact: true }).click();
   await page.getByRole('heading', { name: c['send.title'] }).waitFor();
-  await waitFor(() => sink.dumps().some((d) => d.text.includes('Plans for spring')), 20_000, 'the message at the sink');
+  // smtp-sink writes its dump as the data comes: wait for the attachment, which comes last
+  await waitFor(() => sink.dumps().some((d) => d.text.includes('Plans for spring') && /filename="?plan\.txt/.test(d.text)), 20_000, 'the message at the sink, whole');
   const dump = sink.dumps().find((d) => d.text.includes('Plans for spring'))!;
   t.match(dump.text, /filename="?plan\.txt/, 'with its attachment');
   await page.getByText(c['send.delivered']!.replace('{domain}', 'remote.test')).waitFor({ timeout: 20_000 });

@@ -90,7 +90,8 @@ t.test('box → gpg: sealed by the core, sent through the send path, decrypted a
   const sent = await alice.post('/api/v1/messages/sealed', { to: ['gpguser@remote.test'], armored, message_id: 'sealed-1@example.test' });
   t.equal(sent.status, 200, JSON.stringify(sent.body));
   t.same(sent.body.queued, ['gpguser@remote.test']);
-  await waitFor(() => sink.dumps().length > 0, 15_000, 'delivered to the sink');
+  // smtp-sink writes its dump as the data comes: wait for the whole message, not its first bytes
+  await waitFor(() => sink.dumps().some((d) => d.text.includes('-----END PGP MESSAGE-----')), 15_000, 'delivered to the sink');
 
   const outer = sink.dumps()[0]!.text;
   t.match(outer, /^Subject: \.\.\.\r?$/m, 'the subject travels hidden');
