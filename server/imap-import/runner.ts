@@ -61,18 +61,24 @@ export async function runAccountSync(deps: RunDeps, ingestor: Ingestor, accountI
       // stopped between batches (the box is shutting down): due again as soon as it is back
       last_success_at: now, next_sync_at: opts.signal?.aborted ? now : now + account.intervalMinutes * MINUTE,
     });
+    await endRun(deps, imap, accountId, owner);
+    // said once the run is over for everyone (lease released): a screen reloading on this event sees the outcome
     tracker.update({ state: 'done' }, true);
     return summary;
   } catch (err) {
     const appErr = await classifyImapError(err, account ?? { host: '?', port: 0, tls: 'implicit' }, deps.dns);
-    if (account) await recordFailure(deps, account, appErr);
+    if (account) await recordFailure(deps, account, appErr).catch((e: unknown) => deps.log.error('sync failure not recorded', { account: accountId, err: e }));
+    await endRun(deps, imap, accountId, owner);
     tracker.update({ state: 'failed', error: { code: appErr.code, message: appErr.message } }, true);
     throw appErr;
-  } finally {
-    if (imap?.usable) await imap.logout().catch(() => undefined);
-    imap?.close();
-    await releaseLease(deps.db, accountId, owner);
   }
+}
+
+/** Logs out and gives the lease back; never throws (it runs on the way out, success or failure). */
+async function endRun(deps: RunDeps, imap: ImapFlow | null, accountId: number, owner: string): Promise<void> {
+  if (imap?.usable) await imap.logout().catch(() => undefined);
+  imap?.close();
+  await releaseLease(deps.db, accountId, owner).catch((err: unknown) => deps.log.warn('sync lease not released', { account: accountId, err }));
 }
 
 async function recordFailure(deps: RunDeps, account: AccountSecrets, err: AppError): Promise<void> {

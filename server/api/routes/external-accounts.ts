@@ -37,9 +37,12 @@ export function presentFolder(f: ExternalFolder) {
   return { path: f.path, special_use: f.specialUse, selected: f.selected, total: f.total, done: f.done, exists: f.existsRemote, last_sync_at: f.lastSyncAt };
 }
 
-/** "syncing" while a sync holds the lease; a status left at syncing by a process that died is shown as idle (the next sync resumes) */
+/**
+ * "syncing" while a sync holds the lease (or runs here and has not written its outcome yet); a
+ * status left at syncing by a process that died is shown as idle (the next sync resumes).
+ */
 function statusOf(a: ExternalAccount, running: boolean, now: number): string {
-  if (running || (a.leaseUntil !== null && a.leaseUntil > now)) return 'syncing';
+  if ((running && a.status === 'syncing') || (a.leaseUntil !== null && a.leaseUntil > now)) return 'syncing';
   return a.status === 'syncing' ? 'idle' : a.status;
 }
 
