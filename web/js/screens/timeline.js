@@ -13,6 +13,7 @@ import { PiBadge } from '../components/pi-badge.js';
 import { TagChip } from './search.js';
 
 const PAGE = 50;
+let keySeen = false;
 const PI_RANGES = { any: [null, null], low: [0, 40], mid: [41, 74], high: [75, 100] };
 const IMPORTANCE = { any: null, normal: 0, high: 3 };
 
@@ -51,8 +52,14 @@ export class TimelineScreen extends Component {
   componentDidMount() {
     this.load();
     api('GET', '/tags').then((r) => this.setState({ tags: r.items })).catch(() => {});
-    // no key yet (a first login): offer to make one, the step that lets mail travel sealed
-    api('GET', '/keys/me').then((r) => this.setState({ noKey: !r.key })).catch(() => {});
+    // no key yet (a first login): offer to make one, the step that lets mail travel sealed; once a
+    // key is seen, this page does not ask again on each return to the timeline
+    if (!keySeen) {
+      api('GET', '/keys/me').then((r) => {
+        keySeen = !!r.key;
+        this.setState({ noKey: !r.key });
+      }).catch(() => {});
+    }
     this.offMessage = subscribe('message', () => this.refreshFirstPage());
     this.offResync = subscribe('resync', () => this.load());
     document.addEventListener('keydown', this.onKey);
