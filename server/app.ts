@@ -19,6 +19,7 @@ import { receivedHeader } from './mail/trace-header.js';
 import type { Sender } from './delivery/types.js';
 import { createSender, recoverSentCopies } from './delivery/send.js';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.js';
+import { appendToSent, sendAsRelay } from './imap-import/send-as.js';
 import { createTransport } from './delivery/transport.js';
 import { createNotices } from './delivery/notices.js';
 import { createDkimSigner } from './delivery/dkim.js';
@@ -63,7 +64,8 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
   // unless a test injected an in-memory resolver, which cannot cross into a worker.
   const analyzer = createAnalyzer({ threads: overrides.dns ? 0 : config.ingest.analyzerThreads, resolver: deps.dns, resolverAddress: config.resolver, log: deps.log });
   const ingestor = createIngestor(deps, analyzer);
-  const delivery = createDeliveryWorker(deps, { transport: createTransport(deps), ingestor, notices: createNotices(deps, ingestor) });
+  const sendAs = { relay: (id: number) => sendAsRelay(deps, id), appendToSent: (id: number, raw: Buffer, at: Date) => appendToSent(deps, id, raw, at) };
+  const delivery = createDeliveryWorker(deps, { transport: createTransport(deps), ingestor, notices: createNotices(deps, ingestor), sendAs });
   const sender = createSender(deps, ingestor, createDkimSigner(deps), { onQueued: () => delivery.kick() });
   const imports = createImportScheduler(deps, ingestor);
   const services: Services = { deps, ingestor, sender, delivery, imports, setup: { code: (await isSetUp(deps.db)) ? null : newSetupCode() } };

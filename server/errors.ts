@@ -61,6 +61,13 @@ export type ErrorCode =
   | 'imap_unreachable'
   | 'imap_failed'
   | 'plain_imap_not_loopback'
+  | 'plain_smtp_not_loopback'
+  | 'smtp_auth_failed'
+  | 'smtp_tls_failed'
+  | 'smtp_host_not_found'
+  | 'smtp_timeout'
+  | 'smtp_unreachable'
+  | 'smtp_failed'
   | 'sync_in_progress'
   | 'autoconfig_not_found'
   | 'internal_error';
@@ -124,6 +131,13 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   imap_unreachable: 502,
   imap_failed: 502,
   plain_imap_not_loopback: 400,
+  plain_smtp_not_loopback: 400,
+  smtp_auth_failed: 422,
+  smtp_tls_failed: 422,
+  smtp_host_not_found: 422,
+  smtp_timeout: 504,
+  smtp_unreachable: 502,
+  smtp_failed: 502,
   sync_in_progress: 409,
   autoconfig_not_found: 404,
   internal_error: 500,

@@ -25,12 +25,15 @@ export interface NewOutbound {
   expiresAt: number;
   /** recipient domain → addresses; `local` marks domains of this box (delivered through ingest) */
   domains: Array<{ domain: string; addresses: string[]; local: boolean }>;
+  /** sent "as" this external account's address: every recipient through its server, then a copy in its Sent folder */
+  viaAccountId?: number | null;
 }
 
 export async function enqueueOutbound(trx: Knex, o: NewOutbound): Promise<number> {
   const [outboundId] = (await trx('outbound_messages').insert({
     user_id: o.userId, blob_hash: o.blobHash, header_message_id: o.headerMessageId, mail_from: o.mailFrom,
     source: o.source, created_at: o.now,
+    ...(o.viaAccountId ? { via_account_id: o.viaAccountId, sent_append: 'pending' } : {}),
   })) as number[];
   for (const d of o.domains) {
     const [queueId] = (await trx('outbound_queue').insert({
@@ -57,6 +60,8 @@ export interface ClaimedItem {
   headerMessageId: string;
   mailFrom: string;
   recipients: string[];
+  /** sent "as" an external account's address: leaves through that account's server */
+  viaAccountId: number | null;
 }
 
 /** Takes up to `limit` due rows and marks them delivering, in one statement per step. */
@@ -77,7 +82,7 @@ export async function claimDue(db: Knex, now: number, limit: number): Promise<Cl
       .select(
         'q.id as queueId', 'q.outbound_id as outboundId', 'o.user_id as userId', 'o.message_id as messageId', 'q.domain', 'q.route',
         'q.attempts', 'q.created_at as createdAt', 'q.expires_at as expiresAt', 'q.delay_notified as delayNotified',
-        'o.blob_hash as blobHash', 'o.header_message_id as headerMessageId', 'o.mail_from as mailFrom',
+        'o.blob_hash as blobHash', 'o.header_message_id as headerMessageId', 'o.mail_from as mailFrom', 'o.via_account_id as viaAccountId',
       )) as Array<Omit<ClaimedItem, 'recipients' | 'local'> & { route: string | null }>;
     const rcpts = (await trx('outbound_recipients').whereIn('queue_id', ids).andWhere({ status: 'pending' }).orderBy('id').select('queue_id', 'address')) as Array<{ queue_id: number; address: string }>;
     const byQueue = new Map<number, string[]>();
@@ -224,4 +229,25 @@ export async function dropQueueItem(db: Knex, id: number, now: number, userId?: 
     await trx('outbound_recipients').where({ queue_id: id, status: 'pending' }).update({ status: 'failed', response: 'dropped from the queue', updated_at: now });
     await trx('outbound_queue').where({ id }).update({ status: 'dropped', last_error: 'dropped from the queue' });
   });
+}
+
+/**
+ * The Sent-folder copy of a message sent "as" an external address is made once, after its first
+ * delivery: true for the one caller that takes it (pending → appending).
+ */
+export async function claimSentAppend(db: Knex, outboundId: number): Promise<boolean> {
+  return (await db('outbound_messages').where({ id: outboundId, sent_append: 'pending' }).update({ sent_append: 'appending' })) > 0;
+}
+
+export async function settleSentAppend(db: Knex, outboundId: number, error: string | null): Promise<void> {
+  await db('outbound_messages').where({ id: outboundId }).update({ sent_append: error ? 'failed' : 'done', sent_append_error: error });
+}
+
+/** At start: copies a crash kept from their Sent folder (delivered, but the append never finished). */
+export async function unfinishedSentAppends(db: Knex): Promise<Array<{ outboundId: number; accountId: number; blobHash: string; createdAt: number }>> {
+  await db('outbound_messages').where({ sent_append: 'appending' }).update({ sent_append: 'pending' });
+  return db('outbound_messages as o')
+    .where('o.sent_append', 'pending')
+    .whereExists((q) => q.select(db.raw('1')).from('outbound_queue as q').join('outbound_recipients as r', 'r.queue_id', 'q.id').whereRaw('q.outbound_id = o.id').andWhere('r.status', 'delivered'))
+    .select('o.id as outboundId', 'o.via_account_id as accountId', 'o.blob_hash as blobHash', 'o.created_at as createdAt');
 }

@@ -33,9 +33,14 @@ export interface RelayRouteInfo {
   createdAt: number;
 }
 
-/** The route for one delivery: where it comes from (DB route id, or the CALIOPEN_RELAY config) and how to reach it. */
+/**
+ * The route for one delivery: where it comes from (DB route id, the CALIOPEN_RELAY config, or the
+ * submission server of the external account a message is sent "as") and how to reach it.
+ */
 export interface ResolvedRelay extends RelayTarget {
-  source: `route:${number}` | 'config';
+  source: `route:${number}` | 'config' | `account:${number}`;
+  /** a self-signed certificate the user chose to trust for this server */
+  pin?: { fingerprint: string; pem: string } | null;
 }
 
 export type RelayDeps = Pick<Deps, 'db' | 'readDb' | 'clock' | 'secrets' | 'config'>;

@@ -22,6 +22,7 @@ import { linkSentCopy } from './sent-pi.js';
 import type { DkimSigner } from './dkim.js';
 import { withoutFields } from '../mail/header-lines.js';
 import { withAutocryptHeader } from '../crypto/outgoing.js';
+import { sendAsAddresses } from '../imap-import/account-store.js';
 
 export interface SenderHooks {
   /** called once the queue rows are committed and the Sent copy stored (or failed): wakes the delivery worker */
@@ -42,15 +43,19 @@ export function createSender(deps: Deps, ingestor: Ingestor, signer: DkimSigner,
       await checkSendRate(deps.readDb, msg.userId, now, { perHour: cfg.rateLimitPerHour, perDay: cfg.rateLimitPerDay });
       const mailFrom = normalizeAddress(msg.envelope.mailFrom);
       const own = await userAddresses(deps.readDb, msg.userId);
-      if (!own.includes(mailFrom)) throw new AppError('sender_not_allowed', `${msg.envelope.mailFrom} is not one of your addresses`);
+      // an address of an external account with its own sending server: the message leaves through that server
+      const viaAccountId = own.includes(mailFrom) ? null : (await sendAsAddresses(deps.readDb, msg.userId)).get(mailFrom) ?? null;
+      if (!own.includes(mailFrom) && !viaAccountId) throw new AppError('sender_not_allowed', `${msg.envelope.mailFrom} is not one of your addresses`);
       const recipients = await classify(deps.readDb, msg.envelope.rcptTo);
       const headed = withRequiredHeaders(await withAutocryptHeader(deps.readDb, msg.raw, own), domainOf(mailFrom), deps.clock.now());
-      const signed = await signer.sign(headed.raw, domainOf(mailFrom));
+      // sent "as" an external address, the DKIM signature is that provider's to make, not ours
+      const signed = viaAccountId ? headed.raw : await signer.sign(headed.raw, domainOf(mailFrom));
       const blob = await deps.blobs.put(signed);
-      const domains = groupByDomain(recipients);
+      // sent "as": one transaction with every recipient, as a mail program would hand it to that server
+      const domains = viaAccountId ? [{ domain: domainOf(mailFrom), addresses: recipients.map((r) => r.address), local: false }] : groupByDomain(recipients);
       const outboundId = await queue.submit({
         userId: msg.userId, blobHash: blob.hash, headerMessageId: headed.messageId, mailFrom, source: msg.source, now,
-        expiresAt: now + cfg.maxAgeHours * 3_600_000, domains,
+        expiresAt: now + cfg.maxAgeHours * 3_600_000, domains, viaAccountId,
       });
       const remote = domains.filter((d) => !d.local).flatMap((d) => d.addresses);
       const local = domains.filter((d) => d.local).flatMap((d) => d.addresses);

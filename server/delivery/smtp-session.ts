@@ -28,6 +28,8 @@ export interface SessionTarget {
   verify: boolean;
   ca?: string | Buffer | Array<string | Buffer> | undefined;
   auth?: { user: string; pass: string } | null;
+  /** a certificate the user chose to trust (self-signed server): the only one accepted, whatever the name */
+  pin?: { fingerprint: string; pem: string } | null;
 }
 
 export interface SessionTimeouts {
@@ -44,9 +46,14 @@ export interface SendOutcome {
   retryable: boolean;
 }
 
+/** What kept a session from opening, for a "test connection" to name it. */
+export type OpenFailureKind = 'auth' | 'tls' | 'refused' | 'timeout' | 'other';
+
 export class SessionError extends Error {
-  constructor(readonly failure: Failure, readonly tlsFailed: boolean) {
+  readonly kind: OpenFailureKind;
+  constructor(readonly failure: Failure, readonly tlsFailed: boolean, kind?: OpenFailureKind) {
     super(failure.response);
+    this.kind = kind ?? (tlsFailed ? 'tls' : 'other');
   }
 }
 
@@ -129,23 +136,23 @@ const TLS_CODE = /^(ERR_TLS_|ERR_SSL_|CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|HO
 
 function describeOpenError(e: SmtpError, t: SessionTarget, tr: Transcript, o: SessionTimeouts, upgrading: boolean): SessionError {
   const who = label(t);
-  const temp = (response: string, code: string | null = null, tlsFailed = false) => new SessionError({ status: 'temp_fail', code, response }, tlsFailed);
+  const temp = (response: string, code: string | null = null, tlsFailed = false, kind?: OpenFailureKind) => new SessionError({ status: 'temp_fail', code, response }, tlsFailed, kind);
   if (e.response) {
     const reply = e.response.trim();
     // a 5xx greeting is skipped like a 4xx one (as Postfix's smtp_skip_5xx_greeting): another MX may take the mail
     if (e.command === 'CONN') return temp(`${who} greeted with: ${reply}`, replyCode(reply));
     if (e.command === 'STARTTLS') return temp(`${who} does not offer STARTTLS: ${reply}`, replyCode(reply), true);
     // bad relay credentials are the operator's to fix: keep the mail meanwhile (Postfix's soft bounce)
-    if (e.code === 'EAUTH') return temp(`${who} refused our credentials: ${reply}`, replyCode(reply));
+    if (e.code === 'EAUTH') return temp(`${who} refused our credentials: ${reply}`, replyCode(reply), false, 'auth');
     return temp(`${who} answered ${e.command ?? 'the session'} with: ${reply}`, replyCode(reply));
   }
-  if (e.code === 'EAUTH') return temp(`authentication with ${who} failed: ${e.message}`);
+  if (e.code === 'EAUTH') return temp(`authentication with ${who} failed: ${e.message}`, null, false, 'auth');
   if (e.code === 'ETLS' || e.timeoutType === 'UPGRADE_TIMEOUT' || upgrading || TLS_CODE.test(e.originalCode ?? '')) {
     return temp(`TLS with ${who} failed: ${e.message.replace(/^Error initiating TLS - /, '')}`, null, true);
   }
-  if (e.originalCode === 'ECONNREFUSED') return temp(`connection to ${who} refused`);
-  if (e.timeoutType === 'CONNECT_TIMEOUT') return temp(`connection to ${who} timed out after ${o.connectTimeoutMs / 1000} s`);
-  if (e.timeoutType === 'GREETING_TIMEOUT') return temp(`${who} sent no greeting within ${o.connectTimeoutMs / 1000} s`);
+  if (e.originalCode === 'ECONNREFUSED') return temp(`connection to ${who} refused`, null, false, 'refused');
+  if (e.timeoutType === 'CONNECT_TIMEOUT') return temp(`connection to ${who} timed out after ${o.connectTimeoutMs / 1000} s`, null, false, 'timeout');
+  if (e.timeoutType === 'GREETING_TIMEOUT') return temp(`${who} sent no greeting within ${o.connectTimeoutMs / 1000} s`, null, false, 'timeout');
   return temp(breakReason(e, t, tr));
 }
 
@@ -154,6 +161,18 @@ function breakReason(e: SmtpError, t: SessionTarget, tr: Transcript): string {
   if (e.code === 'ETIMEDOUT') return `${label(t)} timed out during ${tr.stage()}`;
   if (e.originalCode && e.originalCode !== 'ECONNRESET' && e.originalCode !== 'EPIPE') return `connection to ${label(t)} failed (${e.originalCode})`;
   return `connection to ${label(t)} lost during ${tr.stage()}`;
+}
+
+function tlsOptions(t: SessionTarget): tls.ConnectionOptions {
+  if (!t.pin) return { rejectUnauthorized: t.verify, ...(t.ca ? { ca: t.ca } : {}) };
+  const wanted = t.pin.fingerprint;
+  return {
+    rejectUnauthorized: true,
+    // the pinned certificate is the only trust anchor, and the only certificate accepted
+    ca: [t.pin.pem],
+    checkServerIdentity: (_host, cert) =>
+      cert.fingerprint256 === wanted ? undefined : Object.assign(new Error(`certificate ${cert.fingerprint256} is not the trusted one`), { code: 'CERT_FINGERPRINT_MISMATCH' }),
+  };
 }
 
 export class SmtpSession {
@@ -194,7 +213,7 @@ export class SmtpSession {
       // a server that refuses STARTTLS after offering it still gets the mail in plain text
       opportunisticTLS: target.tls === 'opportunistic',
       servername: target.host === target.ip ? undefined : target.host,
-      tls: { rejectUnauthorized: target.verify, ...(target.ca ? { ca: target.ca } : {}) },
+      tls: tlsOptions(target),
       connectionTimeout: o.connectTimeoutMs,
       greetingTimeout: o.connectTimeoutMs,
       socketTimeout: o.commandTimeoutMs,

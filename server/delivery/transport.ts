@@ -129,13 +129,14 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
   async function deliverRelay(job: DeliveryJob, relay: ResolvedRelay): Promise<DeliveryReport> {
     const addrs = await resolveHost(deps.dns, relay.host);
     if ('failure' in addrs) return allFail(job, addrs.failure);
-    const verify = relay.security !== 'none' && opts.verifyRelayCertificates !== false;
+    // a submission server the user configured for their own address is verified too (or pinned)
+    const verify = relay.security !== 'none' && (opts.verifyRelayCertificates !== false || relay.source.startsWith('account:'));
     const tlsMode = relay.security === 'tls' ? 'implicit' : relay.security === 'starttls' ? 'starttls' : 'opportunistic';
     const auth = relay.username !== null && relay.password !== null ? { user: relay.username, pass: relay.password } : null;
     const profile = `relay:${relay.source}:${relay.security}:${relay.username ?? ''}`;
     let last: Failure | null = null;
     for (const ip of addrs.addresses.slice(0, MAX_ADDRESSES)) {
-      const t: SessionTarget = { ip, port: relay.port, host: net.isIP(relay.host) ? ip : relay.host, tls: tlsMode, verify, ca: opts.tlsCa, auth };
+      const t: SessionTarget = { ip, port: relay.port, host: net.isIP(relay.host) ? ip : relay.host, tls: tlsMode, verify, ca: opts.tlsCa, auth, pin: relay.pin ?? null };
       const a = await attempt(job, t, profile);
       if ('failure' in a) {
         last = a.failure;
@@ -200,7 +201,7 @@ export function createTransport(deps: TransportDeps, opts: TransportOptions = {}
     async deliver(job) {
       try {
         if (job.recipients.length === 0) return { recipients: [], travel: null };
-        const relay = await findRelayFor(deps, job.domain, await relayRows());
+        const relay = job.via ?? (await findRelayFor(deps, job.domain, await relayRows()));
         return relay ? await deliverRelay(job, relay) : await deliverDirect(job);
       } catch (err) {
         // our bug or a local failure (database, sealed secret): keep the mail, retry later

@@ -4,6 +4,8 @@
  * exceptions: every recipient ends an attempt delivered, temp_fail or perm_fail, with the reply.
  */
 
+import type { ResolvedRelay } from './relay-routes.js';
+
 export type RecipientStatus = 'delivered' | 'temp_fail' | 'perm_fail';
 
 export interface RecipientResult {
@@ -37,6 +39,8 @@ export interface DeliveryJob {
   mailFrom: string; // '' for DSNs (null reverse-path)
   recipients: string[];
   raw: Buffer;
+  /** leave through this server whatever the recipient domain (a message sent "as" an external address) */
+  via?: ResolvedRelay;
 }
 
 export interface Transport {

@@ -8,8 +8,9 @@
  */
 import type { Deps } from '../deps.js';
 import type { Ingestor } from '../mail/ingest.js';
-import type { RecipientResult, Transport, TravelInfo } from './types.js';
-import { claimDue, recordAttempts, recoverInFlight, type AttemptOutcome, type ClaimedItem } from './queue.js';
+import type { DeliveryJob, RecipientResult, Transport, TravelInfo } from './types.js';
+import type { ResolvedRelay } from './relay-routes.js';
+import { claimDue, claimSentAppend, recordAttempts, recoverInFlight, settleSentAppend, unfinishedSentAppends, type AttemptOutcome, type ClaimedItem } from './queue.js';
 import { nextAttemptAt, isDelayNoticeDue } from './schedule.js';
 import { applyTravels, sentCopiesOf } from './sent-pi.js';
 import { createCommitQueue } from '../mail/commit-queue.js';
@@ -30,8 +31,17 @@ export interface DeliveryWorker {
   stop(): Promise<void>;
 }
 
+/** Messages sent "as" an external address: the account's server to leave through, its Sent folder to copy to. */
+export interface SendAsHooks {
+  /** null: the account is gone or has no sending server any more */
+  relay(accountId: number): Promise<ResolvedRelay | null>;
+  /** appends the delivered message to the account's Sent folder; returns the folder's name */
+  appendToSent(accountId: number, raw: Buffer, at: Date): Promise<string>;
+}
+
 export interface WorkerOptions {
   transport: Transport;
+  sendAs?: SendAsHooks;
   ingestor: Ingestor;
   notices: DeliveryNotices;
   /** jobs in flight at once (raw messages held in memory); default twice delivery.concurrency */
@@ -64,6 +74,7 @@ export function createDeliveryWorker(deps: Deps, o: WorkerOptions): DeliveryWork
 
   let stopped = false;
   let loop: Promise<void> | null = null;
+  let resumedAppends: Promise<void> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let wake: (() => void) | null = null;
   let kicked = false;
@@ -72,7 +83,7 @@ export function createDeliveryWorker(deps: Deps, o: WorkerOptions): DeliveryWork
     const started = now();
     let report: { recipients: RecipientResult[]; travel: TravelInfo | null };
     try {
-      report = item.local ? await deliverLocally(item) : await o.transport.deliver({ domain: item.domain, mailFrom: item.mailFrom, recipients: item.recipients, raw: await blobs.get(item.blobHash) });
+      report = item.local ? await deliverLocally(item) : await deliverRemotely(item);
     } catch (err) {
       // our own bug or a vanished raw file: keep the message and try again later
       log.error('delivery attempt failed', { queueId: item.queueId, error: (err as Error).message });
@@ -89,8 +100,36 @@ export function createDeliveryWorker(deps: Deps, o: WorkerOptions): DeliveryWork
     const expired = waiting.length > 0 && next === null;
     if (failedNow.length || expired) await o.notices.failed(item, [...failedNow, ...(expired ? waiting : [])], expired).catch((err) => log.error('could not notify sender', { queueId: item.queueId, error: (err as Error).message }));
     if (notifyDelay) await o.notices.delayed(item, waiting, new Date(item.expiresAt)).catch((err) => log.error('could not send delay notice', { queueId: item.queueId, error: (err as Error).message }));
+    if (item.viaAccountId && report.recipients.some((r) => r.status === 'delivered')) await copyToSent(item.outboundId, item.viaAccountId, item.blobHash, item.createdAt);
     deps.events.emit('delivery', { userId: item.userId, messageId: item.messageId, queueId: item.queueId, domain: item.domain, status });
     log.info('delivery attempt', { queueId: item.queueId, domain: item.domain, status, delivered: report.recipients.length - waiting.length - failedNow.length, waiting: waiting.length, failed: failedNow.length });
+  }
+
+  async function deliverRemotely(item: ClaimedItem): Promise<{ recipients: RecipientResult[]; travel: TravelInfo | null }> {
+    const job: DeliveryJob = { domain: item.domain, mailFrom: item.mailFrom, recipients: item.recipients, raw: await blobs.get(item.blobHash) };
+    if (item.viaAccountId) {
+      const via = o.sendAs ? await o.sendAs.relay(item.viaAccountId) : null;
+      if (!via) {
+        const response = `the external account ${item.mailFrom} sends through was removed, or its sending server was: send the message again from another address`;
+        return { recipients: item.recipients.map((address) => ({ address, status: 'perm_fail', code: null, response })), travel: null };
+      }
+      job.via = via;
+    }
+    return o.transport.deliver(job);
+  }
+
+  /** Once per message, after its first delivery: a failure is recorded (and logged), never retried into a duplicate. */
+  async function copyToSent(outboundId: number, accountId: number, blobHash: string, createdAt: number): Promise<void> {
+    if (!o.sendAs || !(await claimSentAppend(deps.db, outboundId))) return;
+    try {
+      const folder = await o.sendAs.appendToSent(accountId, await blobs.get(blobHash), new Date(createdAt));
+      await settleSentAppend(deps.db, outboundId, null);
+      log.info('sent copy appended to the external account', { outboundId, account: accountId, folder });
+    } catch (err) {
+      const why = (err as Error).message || String(err);
+      await settleSentAppend(deps.db, outboundId, why.slice(0, 500));
+      log.warn('could not append the sent copy to the external account', { outboundId, account: accountId, error: why });
+    }
   }
 
   async function deliverLocally(item: ClaimedItem): Promise<{ recipients: RecipientResult[]; travel: TravelInfo | null }> {
@@ -160,6 +199,14 @@ export function createDeliveryWorker(deps: Deps, o: WorkerOptions): DeliveryWork
     async start() {
       const back = await recoverInFlight(deps.db, now());
       if (back) log.warn('messages in flight at the last stop are queued again (at-least-once)', { count: back });
+      // in the background: an external server slow to answer must not hold up the start
+      if (o.sendAs) {
+        resumedAppends = unfinishedSentAppends(deps.db)
+          .then(async (list) => {
+            for (const u of list) await copyToSent(u.outboundId, u.accountId, u.blobHash, u.createdAt);
+          })
+          .catch((err: unknown) => log.error('could not resume Sent-folder copies', { error: (err as Error).message }));
+      }
       loop = run();
     },
     kick() {
@@ -173,6 +220,7 @@ export function createDeliveryWorker(deps: Deps, o: WorkerOptions): DeliveryWork
       if (timer) clearTimeout(timer);
       wake?.();
       await loop;
+      await resumedAppends;
       await results.drain();
       await o.transport.close();
     },

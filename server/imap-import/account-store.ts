@@ -35,7 +35,31 @@ export interface ExternalAccount {
   createdAt: number;
   /** the sync lease's end: a sync is running (here or in another process) while it is in the future */
   leaseUntil: number | null;
+  /** the account's own submission server, to send "as" its address; null: the address only receives here */
+  smtp: SmtpServer | null;
 }
+
+/** An external account's submission server, as listed (never with its password). */
+export interface SmtpServer {
+  host: string;
+  port: number;
+  tls: TlsMode;
+  username: string;
+  trustedFingerprint: string | null;
+}
+
+/** What a submission connection needs: the server with its password opened and the pinned certificate. */
+export interface SmtpSecrets extends SmtpServer {
+  password: string;
+  trustedCertPem: string | null;
+}
+
+/** Submission settings as given: the password may be left out of an edit to keep the stored one. */
+export type SmtpInput = Omit<SmtpSecrets, 'password' | 'trustedFingerprint' | 'trustedCertPem'> & {
+  password?: string;
+  trustedFingerprint?: string | null;
+  trustedCertPem?: string | null;
+};
 
 /** What a connection needs: the account with its password opened and the pinned certificate. */
 export interface AccountSecrets extends ExternalAccount {
@@ -63,6 +87,7 @@ export type NewAccount = Pick<ExternalAccount, 'userId' | 'address' | 'host' | '
   deleteAfterImport?: boolean;
   trustedFingerprint?: string | null;
   trustedCertPem?: string | null;
+  smtp?: SmtpInput | null;
 };
 
 export type AccountPatch = Partial<Omit<NewAccount, 'userId'>> & { paused?: boolean };
@@ -79,6 +104,20 @@ function toAccount(r: Row): ExternalAccount {
     needsAttention: !!r.needs_attention, paused: !!r.paused, failures: Number(r.failures), failingSince: num(r.failing_since),
     lastSyncAt: num(r.last_sync_at), lastSuccessAt: num(r.last_success_at), nextSyncAt: num(r.next_sync_at),
     importedCount: Number(r.imported_count), createdAt: Number(r.created_at), leaseUntil: num(r.lock_until),
+    smtp: r.smtp_host
+      ? { host: String(r.smtp_host), port: Number(r.smtp_port), tls: r.smtp_tls as TlsMode, username: String(r.smtp_username), trustedFingerprint: (r.smtp_trusted_fingerprint as string | null) ?? null }
+      : null,
+  };
+}
+
+/** The submission columns for settings (null: none); the sealed password kept when an edit leaves it out. */
+function smtpColumns(secrets: SecretBox, smtp: SmtpInput | null, keptSealed: string | null): Row {
+  if (!smtp) return { smtp_host: null, smtp_port: null, smtp_tls: null, smtp_username: null, smtp_password_sealed: null, smtp_trusted_fingerprint: null, smtp_trusted_cert_pem: null };
+  const sealed = smtp.password !== undefined ? secrets.seal(smtp.password) : keptSealed;
+  if (!sealed) throw new AppError('validation_failed', 'the sending server needs a password');
+  return {
+    smtp_host: smtp.host, smtp_port: smtp.port, smtp_tls: smtp.tls, smtp_username: smtp.username, smtp_password_sealed: sealed,
+    smtp_trusted_fingerprint: smtp.trustedFingerprint ?? null, smtp_trusted_cert_pem: smtp.trustedCertPem ?? null,
   };
 }
 
@@ -98,6 +137,7 @@ export async function createAccount(db: Knex, secrets: SecretBox, a: NewAccount,
     user_id: a.userId, address, host: a.host, port: a.port, tls: a.tls, username: a.username,
     password_sealed: secrets.seal(a.password), interval_minutes: a.intervalMinutes, delete_after_import: !!a.deleteAfterImport,
     trusted_fingerprint: a.trustedFingerprint ?? null, trusted_cert_pem: a.trustedCertPem ?? null,
+    ...smtpColumns(secrets, a.smtp ?? null, null),
     status: 'new', next_sync_at: now, created_at: now, updated_at: now,
   });
   return getAccount(db, a.userId, Number(id));
@@ -131,6 +171,21 @@ export async function openAccount(db: Knex, secrets: SecretBox, id: number): Pro
   return { ...toAccount(row), password: secrets.open(String(row.password_sealed)), trustedCertPem: (row.trusted_cert_pem as string | null) ?? null };
 }
 
+/** The account's submission server with its password, or null when it has none. */
+export async function openSmtp(db: Knex, secrets: SecretBox, id: number): Promise<SmtpSecrets | null> {
+  const row = await db('external_accounts').where({ id }).first();
+  if (!row) throw new AppError('external_account_not_found', `no external account ${id}`);
+  const smtp = toAccount(row).smtp;
+  if (!smtp) return null;
+  return { ...smtp, password: secrets.open(String(row.smtp_password_sealed)), trustedCertPem: (row.smtp_trusted_cert_pem as string | null) ?? null };
+}
+
+/** The user's external addresses that can send through their own server: address → account id. */
+export async function sendAsAddresses(db: Knex, userId: number): Promise<Map<string, number>> {
+  const rows: Array<{ id: number; address: string }> = await db('external_accounts').where({ user_id: userId }).whereNotNull('smtp_host').select('id', 'address');
+  return new Map(rows.map((r) => [r.address, r.id]));
+}
+
 /** Accounts the scheduler should sync now: due, not paused, not waiting for the user. */
 export async function dueAccounts(db: Knex, now: number): Promise<number[]> {
   const rows: Array<{ id: number }> = await db('external_accounts')
@@ -157,6 +212,10 @@ export async function updateAccount(db: Knex, secrets: SecretBox, userId: number
   if (p.deleteAfterImport !== undefined) row.delete_after_import = p.deleteAfterImport;
   if (p.trustedFingerprint !== undefined) row.trusted_fingerprint = p.trustedFingerprint;
   if (p.trustedCertPem !== undefined) row.trusted_cert_pem = p.trustedCertPem;
+  if (p.smtp !== undefined) {
+    const kept = (await db('external_accounts').where({ id }).first('smtp_password_sealed')) as { smtp_password_sealed: string | null };
+    Object.assign(row, smtpColumns(secrets, p.smtp, kept.smtp_password_sealed));
+  }
   const fixes = ['host', 'port', 'tls', 'username', 'password', 'trustedFingerprint'].some((k) => (p as Row)[k] !== undefined);
   if (fixes || p.paused === false) Object.assign(row, { needs_attention: false, paused: false, failures: 0, failing_since: null, status: 'idle', next_sync_at: now });
   if (p.paused === true) Object.assign(row, { paused: true, status: 'paused' });

@@ -7,9 +7,10 @@
 import type { Deps } from '../deps.js';
 import { AppError } from '../errors.js';
 import {
-  createAccount, getAccount, openAccount, saveFolderList, updateAccount,
-  type AccountPatch, type ExternalAccount, type NewAccount,
+  createAccount, getAccount, openAccount, openSmtp, saveFolderList, updateAccount,
+  type AccountPatch, type ExternalAccount, type NewAccount, type SmtpInput,
 } from './account-store.js';
+import { assertSmtpTlsAllowed, pinSmtpCertificate, testSmtp } from './send-as.js';
 import { assertTlsAllowed, classifyImapError, imapClient, normalizeFingerprint, probeCertificate, transportOf, type ConnectSettings } from './connect.js';
 import { remoteFolders, type RemoteFolder } from './folder-tags.js';
 
@@ -51,13 +52,36 @@ async function pinCertificate(deps: Pick<Deps, 'dns'>, s: Pick<ConnectSettings, 
   return { trustedFingerprint: cert.fingerprint, trustedCertPem: cert.pem };
 }
 
-export type AddAccountInput = Omit<NewAccount, 'userId' | 'trustedCertPem' | 'intervalMinutes'> & { intervalMinutes?: number };
+/** Sending-server settings as the user gives them: no certificate body, the password left out of an edit to keep it. */
+export type SmtpGiven = Omit<SmtpInput, 'trustedCertPem'>;
+
+/**
+ * Sending-server settings are kept only once the server took the login: the certificate pinned
+ * if the user trusts one, the stored password used when an edit leaves it out.
+ */
+async function checkedSmtp(deps: Pick<Deps, 'config' | 'dns'>, given: SmtpGiven, keptPassword: string | null = null): Promise<SmtpInput & { password: string }> {
+  assertSmtpTlsAllowed(given.host, given.tls);
+  const password = given.password ?? keptPassword;
+  if (!password) throw new AppError('validation_failed', 'the sending server needs a password');
+  const pin = given.trustedFingerprint ? await pinSmtpCertificate(deps, given, given.trustedFingerprint) : { trustedFingerprint: null, trustedCertPem: null };
+  const checked = { ...given, ...pin, password };
+  await testSmtp(deps, checked);
+  return checked;
+}
+
+/** The add form's "test sending server": nothing stored. */
+export async function testNewSmtp(deps: Pick<Deps, 'config' | 'dns'>, given: SmtpGiven): Promise<void> {
+  await checkedSmtp(deps, given);
+}
+
+export type AddAccountInput = Omit<NewAccount, 'userId' | 'trustedCertPem' | 'intervalMinutes' | 'smtp'> & { intervalMinutes?: number; smtp?: SmtpGiven | null };
 
 export async function addAccount(deps: AccountDeps, userId: number, input: AddAccountInput): Promise<ExternalAccount> {
   const pin = input.trustedFingerprint ? await pinCertificate(deps, input, input.trustedFingerprint) : { trustedFingerprint: null, trustedCertPem: null };
   const report = await testConnection(deps, { ...input, ...pin });
+  const smtp = input.smtp ? await checkedSmtp(deps, input.smtp) : null;
   const account = await createAccount(deps.db, deps.secrets, {
-    ...input, ...pin, userId, intervalMinutes: input.intervalMinutes ?? deps.config.imports.intervalMinutes,
+    ...input, ...pin, smtp, userId, intervalMinutes: input.intervalMinutes ?? deps.config.imports.intervalMinutes,
   }, deps.clock.now().getTime());
   await saveFolderList(deps.db, account.id, report.folders);
   deps.log.info('external account added', { account: account.id, host: input.host });
@@ -73,14 +97,16 @@ export async function testStoredAccount(deps: AccountDeps, userId: number, id: n
   return report;
 }
 
-export type EditAccountInput = Omit<AccountPatch, 'trustedCertPem'>;
+export type EditAccountInput = Omit<AccountPatch, 'trustedCertPem' | 'smtp'> & { smtp?: SmtpGiven | null };
 
 /** A change of server, credentials or certificate is checked against the server before it is kept. */
 export async function editAccount(deps: AccountDeps, userId: number, id: number, patch: EditAccountInput): Promise<ExternalAccount> {
   const current = await openAccount(deps.db, deps.secrets, (await getAccount(deps.db, userId, id)).id);
   const next = { ...current, ...Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)) } as typeof current;
   const connectionChanged = ['host', 'port', 'tls', 'username', 'password', 'trustedFingerprint'].some((k) => (patch as Record<string, unknown>)[k] !== undefined);
-  const full: AccountPatch = { ...patch };
+  const full: AccountPatch = { ...patch, smtp: undefined };
+  if (patch.smtp === null) full.smtp = null;
+  else if (patch.smtp) full.smtp = await checkedSmtp(deps, patch.smtp, (await openSmtp(deps.db, deps.secrets, id))?.password ?? null);
   if (patch.trustedFingerprint) Object.assign(full, await pinCertificate(deps, next, patch.trustedFingerprint));
   else if (patch.trustedFingerprint === null) Object.assign(full, { trustedCertPem: null });
   if (connectionChanged) {

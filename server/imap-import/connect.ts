@@ -145,11 +145,19 @@ function certInfo(socket: tls.TLSSocket): CertificateInfo {
   return { fingerprint: c.fingerprint256, subject: name(c.subject), issuer: name(c.issuer), validTo: c.valid_to, pem };
 }
 
+/** The plain-text exchange that leads to STARTTLS: what to send after each complete reply, and when TLS may start. */
+const STARTTLS_DIALOGUES = {
+  // greeting → P1 STARTTLS → P1 OK
+  imap: [{ until: /\r\n/, send: 'P1 STARTTLS\r\n' }, { until: /^P1 /m, ok: /^P1 OK/m }],
+  // 220 greeting → EHLO → 250 → STARTTLS → 220
+  smtp: [{ until: /^220 .*\r\n/m, send: 'EHLO caliopen\r\n' }, { until: /^\d{3} .*\r\n/m, send: 'STARTTLS\r\n' }, { until: /^\d{3} .*\r\n/m, ok: /^220 /m }],
+} as const;
+
 /**
- * Reads the server's certificate without trusting it (nothing is sent but STARTTLS): for the
- * user to compare its fingerprint, and to pin it once they accept.
+ * Reads the server's certificate without trusting it (nothing is sent but what leads to
+ * STARTTLS): for the user to compare its fingerprint, and to pin it once they accept.
  */
-export function probeCertificate(host: string, port: number, mode: TlsMode, timeoutMs = 10_000, dns?: DnsResolver): Promise<CertificateInfo> {
+export function probeCertificate(host: string, port: number, mode: TlsMode, timeoutMs = 10_000, dns?: DnsResolver, protocol: 'imap' | 'smtp' = 'imap'): Promise<CertificateInfo> {
   const lookup = dns ? lookupVia(dns) : undefined;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => fail(Object.assign(new Error('timed out reading the certificate'), { code: 'ETIMEDOUT' })), timeoutMs);
@@ -173,20 +181,22 @@ export function probeCertificate(host: string, port: number, mode: TlsMode, time
     if (mode === 'implicit') return secure();
     const plain = net.connect({ port, host, lookup });
     sockets = [plain];
+    const steps: ReadonlyArray<{ until: RegExp; send?: string; ok?: RegExp }> = STARTTLS_DIALOGUES[protocol];
+    let step = 0;
     let buf = '';
-    let asked = false;
     plain.on('error', fail);
     plain.on('data', function onData(chunk) {
       buf += chunk.toString('latin1');
-      if (!asked && /\r\n/.test(buf)) {
-        asked = true;
-        buf = '';
-        plain.write('P1 STARTTLS\r\n');
-      } else if (asked && /^P1 /m.test(buf)) {
+      const s = steps[step]!;
+      if (!s.until.test(buf)) return;
+      if (s.ok) {
         plain.off('data', onData);
-        if (!/^P1 OK/m.test(buf)) return fail(new Error(`the server refused STARTTLS: ${buf.trim()}`));
-        secure(plain);
+        if (!s.ok.test(buf)) return fail(new Error(`the server refused STARTTLS: ${buf.trim()}`));
+        return secure(plain);
       }
+      buf = '';
+      step++;
+      plain.write(s.send!);
     });
   });
 }

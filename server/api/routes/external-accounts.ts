@@ -3,11 +3,13 @@
  * folder selection, sync now. Passwords go in and never come out: the presenter has no field for
  * them. A failed connection answers its own code (imap_auth_failed, imap_tls_failed with the
  * certificate to trust, imap_host_not_found, imap_timeout…). Progress comes as `import-progress`
- * events on GET /events.
+ * events on GET /events. An account may carry its own sending server (`smtp`), checked by logging
+ * in before it is kept; its address can then be the From of a message (sent through that server,
+ * copied to the account's Sent folder).
  */
 import { z } from 'zod';
 import type { Router } from '@koa/router';
-import { addAccount, editAccount, testNewSettings, testStoredAccount, type ConnectionReport } from '../../imap-import/accounts.js';
+import { addAccount, editAccount, testNewSettings, testNewSmtp, testStoredAccount, type ConnectionReport } from '../../imap-import/accounts.js';
 import { getAccount, listAccounts, listFolders, removeAccount, selectFolders, type ExternalAccount, type ExternalFolder } from '../../imap-import/account-store.js';
 import { discoverSettings } from '../../imap-import/autoconfig.js';
 import { authOf, type ApiState } from '../types.js';
@@ -23,11 +25,14 @@ const server = {
   trusted_fingerprint: z.string().max(200).nullish(),
 };
 const testBody = z.strictObject(server);
+/** the sending server; its password may be left out of an edit to keep the stored one */
+const smtpBody = z.strictObject({ ...server, password: server.password.optional() });
 const addBody = z.strictObject({
   ...server,
   address: z.string().trim().min(3).max(320),
   interval_minutes: z.number().int().min(5).max(1440).optional(),
   delete_after_import: z.boolean().optional(),
+  smtp: smtpBody.nullish(),
 });
 const patchBody = addBody.partial().extend({ paused: z.boolean().optional() }).strict();
 const foldersBody = z.strictObject({ selected: z.record(z.string().max(1000), z.boolean()) });
@@ -54,15 +59,19 @@ export function presentAccount(a: ExternalAccount, running: boolean, now: number
     last_error: a.lastError ? { code: a.lastErrorCode, message: a.lastError } : null,
     failing_since: a.failingSince, last_sync_at: a.lastSyncAt, last_success_at: a.lastSuccessAt, next_sync_at: a.nextSyncAt,
     imported: a.importedCount, created_at: a.createdAt,
+    smtp: a.smtp ? { host: a.smtp.host, port: a.smtp.port, tls: a.smtp.tls, username: a.smtp.username, trusted_fingerprint: a.smtp.trustedFingerprint } : null,
     ...(folders ? { folders: folders.map(presentFolder) } : {}),
   };
 }
 
 const presentReport = (r: ConnectionReport) => ({ ok: true, tls: r.tls, folders: r.folders.map((f) => ({ path: f.path, special_use: f.specialUse })) });
 
+const smtpOf = (b: z.infer<typeof smtpBody>) => ({ host: b.host, port: b.port, tls: b.tls, username: b.username, password: b.password, trustedFingerprint: b.trusted_fingerprint ?? null });
+
 const toDomain = (b: Partial<z.infer<typeof addBody>>) => ({
   address: b.address, host: b.host, port: b.port, tls: b.tls, username: b.username, password: b.password,
   trustedFingerprint: b.trusted_fingerprint, intervalMinutes: b.interval_minutes, deleteAfterImport: b.delete_after_import,
+  smtp: b.smtp === undefined ? undefined : b.smtp === null ? null : smtpOf(b.smtp),
 });
 
 export function externalAccountRoutes({ services }: RouteContext): Router<ApiState> {
@@ -81,11 +90,17 @@ export function externalAccountRoutes({ services }: RouteContext): Router<ApiSta
     const b = testBody.parse(ctx.state.body ?? {});
     ctx.body = presentReport(await testNewSettings(deps, { ...b, trustedFingerprint: b.trusted_fingerprint ?? null }));
   });
+  router.post('/external-accounts/test-smtp', async (ctx) => {
+    const b = testBody.parse(ctx.state.body ?? {});
+    await testNewSmtp(deps, smtpOf(b));
+    ctx.body = { ok: true };
+  });
   router.post('/external-accounts', async (ctx) => {
     const b = addBody.parse(ctx.state.body ?? {});
     const account = await addAccount(deps, authOf(ctx).user.id, {
       address: b.address, host: b.host, port: b.port, tls: b.tls, username: b.username, password: b.password,
       trustedFingerprint: b.trusted_fingerprint ?? null, intervalMinutes: b.interval_minutes, deleteAfterImport: b.delete_after_import,
+      smtp: b.smtp ? smtpOf(b.smtp) : null,
     });
     ctx.status = 201;
     ctx.body = { account: await withFolders(account) };

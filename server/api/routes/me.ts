@@ -9,6 +9,7 @@ import { userAddresses, type User } from '../../accounts/users.js';
 import { computeAccountPi } from '../../accounts/account-pi.js';
 import { changePassword, displaySettings, settingsOf, updateProfile } from '../../accounts/settings.js';
 import { getDevice } from '../../accounts/devices.js';
+import { sendAsAddresses } from '../../imap-import/account-store.js';
 import { langOf, presentUser } from '../presenters.js';
 import { presentDevice } from './devices.js';
 import { authOf, type ApiState } from '../types.js';
@@ -25,7 +26,10 @@ const passwordBody = z.strictObject({ current: z.string().min(1).max(1024), next
 export function meRoutes({ services, throttle }: RouteContext): Router<ApiState> {
   const { deps } = services;
   const router = protectedRouter();
-  const present = async (user: User) => ({ ...presentUser(user, await userAddresses(deps.db, user.id)), settings: settingsOf(user) });
+  // send_as: addresses of external accounts with their own sending server (a From choice in the composer)
+  const present = async (user: User) => ({
+    ...presentUser(user, await userAddresses(deps.db, user.id)), send_as: [...(await sendAsAddresses(deps.db, user.id)).keys()], settings: settingsOf(user),
+  });
   router.get('/me', async (ctx) => {
     const { user, session } = authOf(ctx);
     const [shown, pi, device] = await Promise.all([

@@ -8,6 +8,7 @@ import * as m005 from './005-tabs.js';
 import * as m006 from './006-imap-accounts.js';
 import * as m007 from './007-openpgp.js';
 import * as m008 from './008-image-senders.js';
+import * as m009 from './009-send-as.js';
 
 interface Migration {
   up(db: Knex): Promise<void>;
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '006-imap-accounts': m006,
   '007-openpgp': m007,
   '008-image-senders': m008,
+  '009-send-as': m009,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

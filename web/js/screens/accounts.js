@@ -3,12 +3,16 @@
 // retrying), a live progress bar while it syncs (import-progress events: done/total, rate, ETA),
 // sync now, folder selection, a new password, removal. The add form fills the server from the
 // address (autoconfig), tests the connection, and offers to trust a self-signed certificate by
-// showing its SHA-256 fingerprint. Passwords are sent, never shown back.
+// showing its SHA-256 fingerprint. An account may also send: its own server's settings (prefilled
+// from autoconfig and the IMAP login), after which its address is a From choice in the composer.
+// Passwords are sent, never shown back.
 import { html, Component } from '../html.js';
 import { t, formatDate, errorText } from '../i18n.js';
 import { api } from '../api.js';
 import { subscribe } from '../live.js';
 import { ErrorNote, SelectField } from '../components/field.js';
+import { CertificateOffer } from '../components/certificate-offer.js';
+import { SmtpFields, SmtpPanel, smtpBody, smtpValues } from '../components/smtp-settings.js';
 
 const TLS_MODES = ['implicit', 'starttls', 'plain'];
 
@@ -69,6 +73,7 @@ class AccountItem extends Component {
     return html`<li class="account device" data-account=${a.id}><div class="device-body">
       <div class="account-title"><strong>${a.address}</strong> <span class="muted">${a.host}:${a.port} · ${t(`accounts.tls.${a.tls}`)} · ${t('accounts.imported', { n: a.imported })}</span></div>
       <${StatusLine} a=${a} />
+      <p class="muted sending">${a.smtp ? t('accounts.smtp_on', { server: `${a.smtp.host}:${a.smtp.port}` }) : t('accounts.smtp_off')}</p>
       ${progress ? html`<${ProgressBar} p=${progress} />` : null}
       <${ErrorNote} error=${error} />
       ${mode === 'password' ? html`<form class="inline-form" onSubmit=${this.savePassword}>
@@ -78,6 +83,7 @@ class AccountItem extends Component {
           <button type="button" class="quiet" onClick=${() => this.setState({ mode: 'view' })}>${t('accounts.cancel')}</button>
         </form>` : null}
       ${mode === 'folders' ? this.renderFolders(a) : null}
+      ${mode === 'smtp' ? html`<${SmtpPanel} account=${a} onDone=${() => (this.setState({ mode: 'view' }), this.props.onChanged())} onCancel=${() => this.setState({ mode: 'view' })} />` : null}
       ${mode === 'confirm' ? html`<div class="confirm" role="alert"><p>${t('accounts.confirm_remove', { address: a.address })}</p>
           <button type="button" class="danger" disabled=${busy} onClick=${this.remove}>${t('accounts.remove')}</button>
           <button type="button" class="quiet" onClick=${() => this.setState({ mode: 'view' })}>${t('accounts.cancel')}</button></div>` : null}
@@ -86,6 +92,7 @@ class AccountItem extends Component {
         ${a.paused ? html`<button type="button" class="quiet" onClick=${this.resume}>${t('accounts.resume')}</button>` : null}
         <button type="button" class="quiet" onClick=${() => this.setState({ mode: mode === 'folders' ? 'view' : 'folders' })}>${t('accounts.choose_folders')}</button>
         <button type="button" class="quiet" onClick=${() => this.setState({ mode: 'password' })}>${t('accounts.change_password')}</button>
+        <button type="button" class="quiet" onClick=${() => this.setState({ mode: mode === 'smtp' ? 'view' : 'smtp' })}>${t('accounts.smtp_button')}</button>
         <button type="button" class="quiet danger-text" onClick=${() => this.setState({ mode: 'confirm' })}>${t('accounts.remove')}</button>
       </div>
     </div></li>`;
@@ -95,7 +102,7 @@ class AccountItem extends Component {
 const EMPTY = { address: '', host: '', port: '993', tls: 'implicit', username: '', password: '', interval: '15', deleteAfter: false, fingerprint: null };
 
 class AddAccountForm extends Component {
-  state = { f: { ...EMPTY }, error: null, cert: null, tested: null, busy: false, found: null };
+  state = { f: { ...EMPTY }, error: null, cert: null, certFor: null, tested: null, busy: false, found: null, sending: false, smtp: smtpValues(null), smtpFound: null };
 
   set = (name, value) => this.setState({ f: { ...this.state.f, [name]: value }, tested: null });
 
@@ -104,7 +111,7 @@ class AddAccountForm extends Component {
     if (!address.includes('@') || host) return;
     try {
       const s = await api('GET', `/external-accounts/autoconfig?address=${encodeURIComponent(address)}`);
-      this.setState({ f: { ...this.state.f, host: s.imap.host, port: String(s.imap.port), tls: s.imap.tls, username: s.imap.username }, found: s.source });
+      this.setState({ f: { ...this.state.f, host: s.imap.host, port: String(s.imap.port), tls: s.imap.tls, username: s.imap.username }, found: s.source, smtpFound: s.smtp });
     } catch {
       this.setState({ f: { ...this.state.f, username: this.state.f.username || address }, found: 'none' });
     }
@@ -115,23 +122,46 @@ class AddAccountForm extends Component {
     return { host: f.host.trim(), port: Number(f.port), tls: f.tls, username: f.username, password: f.password, trusted_fingerprint: f.fingerprint };
   }
 
+  /** The sending server's password is the IMAP one unless the user typed another. */
+  smtp() {
+    const { smtp, f } = this.state;
+    return smtpBody({ ...smtp, password: smtp.password || f.password });
+  }
+
   run = async (fn) => {
     this.setState({ busy: true, error: null, cert: null });
     try {
       await fn();
       this.setState({ busy: false });
     } catch (error) {
-      this.setState({ busy: false, error, cert: error.code === 'imap_tls_failed' ? error.details?.certificate ?? null : null });
+      const certFor = error.code === 'imap_tls_failed' ? 'imap' : error.code === 'smtp_tls_failed' ? 'smtp' : null;
+      this.setState({ busy: false, error, cert: certFor ? error.details?.certificate ?? null : null, certFor });
     }
   };
 
-  test = () => this.run(async () => this.setState({ tested: await api('POST', '/external-accounts/test', { body: this.body() }) }));
-  trust = () => this.setState({ f: { ...this.state.f, fingerprint: this.state.cert.fingerprint }, cert: null, error: null });
+  test = () => this.run(async () => {
+    const tested = await api('POST', '/external-accounts/test', { body: this.body() });
+    if (this.state.sending) await api('POST', '/external-accounts/test-smtp', { body: { ...this.smtp(), password: this.smtp().password ?? '' } });
+    this.setState({ tested });
+  });
+  trust = () => {
+    const { cert, certFor, f, smtp } = this.state;
+    if (certFor === 'smtp') this.setState({ smtp: { ...smtp, fingerprint: cert.fingerprint }, cert: null, error: null });
+    else this.setState({ f: { ...f, fingerprint: cert.fingerprint }, cert: null, error: null });
+  };
+  toggleSending = (on) => {
+    const { f, smtpFound, smtp } = this.state;
+    // prefilled once: from autoconfig, with the IMAP user name
+    this.setState({ sending: on, smtp: on && !smtp.host ? smtpValues(smtpFound, { username: f.username }) : smtp });
+  };
   submit = (e) => {
     e.preventDefault();
     const f = this.state.f;
     this.run(async () => {
-      const { account } = await api('POST', '/external-accounts', { body: { ...this.body(), address: f.address.trim(), interval_minutes: Number(f.interval), delete_after_import: f.deleteAfter } });
+      const { account } = await api('POST', '/external-accounts', { body: {
+        ...this.body(), address: f.address.trim(), interval_minutes: Number(f.interval), delete_after_import: f.deleteAfter,
+        ...(this.state.sending ? { smtp: this.smtp() } : {}),
+      } });
       // "Add and import": the first import starts now rather than at the next poll
       await api('POST', `/external-accounts/${account.id}/sync`).catch(() => undefined);
       this.props.onAdded(account);
@@ -139,7 +169,7 @@ class AddAccountForm extends Component {
   };
 
   render() {
-    const { f, error, cert, tested, busy, found } = this.state;
+    const { f, error, cert, tested, busy, found, sending, smtp } = this.state;
     const input = (name, label, type = 'text', extra = {}) => html`<label class="field"><span>${label}</span>
       <input name=${name} type=${type} value=${f[name]} required autocomplete="off" ...${extra} onInput=${(e) => this.set(name, e.currentTarget.value)} /></label>`;
     return html`<form class="account-form device-edit" onSubmit=${this.submit} aria-label=${t('accounts.add_title')}>
@@ -154,10 +184,10 @@ class AddAccountForm extends Component {
       ${input('interval', t('accounts.interval'), 'number', { min: 5, max: 1440 })}
       <label class="check"><input type="checkbox" name="deleteAfter" checked=${f.deleteAfter} onChange=${(e) => this.set('deleteAfter', e.currentTarget.checked)} /> ${t('accounts.delete_after')}</label>
       ${f.fingerprint ? html`<p class="hint">${t('accounts.trusted', { fp: f.fingerprint })}</p>` : null}
+      <label class="check"><input type="checkbox" name="sending" checked=${sending} onChange=${(e) => this.toggleSending(e.currentTarget.checked)} /> ${t('accounts.smtp_enable')}</label>
+      ${sending ? html`<${SmtpFields} value=${smtp} onChange=${(v) => this.setState({ smtp: v, tested: null })} passwordLabel=${t('accounts.smtp_password_same')} />` : null}
       ${error && !cert ? html`<p class="error" role="alert">${errorText(error)}</p>` : null}
-      ${cert ? html`<div class="confirm cert" role="alert"><p>${t('accounts.cert_intro')}</p>
-          <p><code class="fingerprint" data-fingerprint=${cert.fingerprint}>${cert.fingerprint.slice(0, 47)}<br />${cert.fingerprint.slice(48)}</code></p><p class="muted">${cert.subject} · ${cert.valid_to}</p>
-          <button type="button" onClick=${this.trust}>${t('accounts.trust')}</button></div>` : null}
+      ${cert ? html`<${CertificateOffer} cert=${cert} onTrust=${this.trust} />` : null}
       ${tested ? html`<p class="saved" role="status">${t('accounts.test_ok', { n: tested.folders.length })}</p>` : null}
       <div class="actions">
         <button type="button" class="quiet" disabled=${busy} onClick=${this.test}>${t('accounts.test')}</button>

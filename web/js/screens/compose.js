@@ -24,7 +24,7 @@ let localId = 0;
 const asText = (m) => (typeof m === 'string' ? m : m.name ? `${m.name} <${m.address}>` : m.address);
 
 export class ComposeScreen extends Component {
-  state = { draft: null, identities: [], error: null, saving: 'idle', sending: false, sent: null, showCc: false, seal: null };
+  state = { draft: null, identities: [], external: [], error: null, saving: 'idle', sending: false, sent: null, showCc: false, seal: null };
   /** files picked while the message is sealed: kept here, never uploaded */
   localFiles = [];
   dirty = new Set();
@@ -40,7 +40,8 @@ export class ComposeScreen extends Component {
   async componentDidMount() {
     try {
       const me = await api('GET', '/me');
-      this.setState({ identities: me.user.addresses ?? [] });
+      // external: addresses of external accounts that send through their own server
+      this.setState({ identities: me.user.addresses ?? [], external: me.user.send_as ?? [] });
       if (this.props.draftId) {
         const d = await api('GET', `/drafts/${this.props.draftId}`);
         this.put({ ...d, to: d.to.map(asText), cc: d.cc.map(asText), bcc: d.bcc.map(asText) });
@@ -202,7 +203,7 @@ export class ComposeScreen extends Component {
   };
 
   render() {
-    const { draft: d, identities, error, saving, sending, sent, showCc } = this.state;
+    const { draft: d, identities, external, error, saving, sending, sent, showCc } = this.state;
     if (sent) {
       return html`<section class="compose"><header class="screen-head"><h1>${t('send.title')}</h1></header>
         <${SendStatus} result=${sent} />
@@ -210,14 +211,15 @@ export class ComposeScreen extends Component {
           <a class="quiet" href="#/timeline">${t('discussion.back')}</a></p></section>`;
     }
     if (!d) return html`<section class="compose">${error ? html`<${ErrorNote} error=${error} />` : html`<p class="loading">${t('loading')}</p>`}</section>`;
-    const froms = identities.includes(d.from) || !d.from ? identities : [d.from, ...identities];
+    const all = [...identities, ...external];
+    const froms = all.includes(d.from) || !d.from ? all : [d.from, ...all];
     return html`<section class="compose">
       <header class="screen-head"><h1>${d.parent_message_id ? t('compose.reply_title') : t('compose.title')}</h1>
         <span class="muted save-state" role="status">${saving === 'saving' ? t('compose.saving') : saving === 'saved' ? t('compose.saved') : ''}</span></header>
       <form class="compose-form" onSubmit=${this.send} onKeyDown=${this.onKey}>
         <div class="field"><label for="compose-from"><span>${t('compose.from')}</span></label>
           <select id="compose-from" value=${d.from} onChange=${(e) => this.set('from', e.currentTarget.value)}>
-            ${froms.map((a) => html`<option value=${a} selected=${a === d.from}>${a}</option>`)}</select></div>
+            ${froms.map((a) => html`<option value=${a} selected=${a === d.from}>${external.includes(a) ? t('compose.via_own_server', { address: a }) : a}</option>`)}</select></div>
         <${RecipientsInput} label=${t('compose.to')} value=${d.to} onChange=${(v) => this.set('to', v)} />
         ${showCc ? html`<${RecipientsInput} label=${t('compose.cc')} value=${d.cc} onChange=${(v) => this.set('cc', v)} />
           <${RecipientsInput} label=${t('compose.bcc')} value=${d.bcc} onChange=${(v) => this.set('bcc', v)} />`
