@@ -36,6 +36,9 @@ export interface DomainEvents {
   /** some sessions of this user were deleted (a device removed, the password changed) */
   on(event: 'sessions-ended', listener: (e: { userId: number }) => void): this;
   emit(event: 'sessions-ended', e: { userId: number }): boolean;
+  /** the user's spam filter learnt from their sorting (its totals changed) */
+  on(event: 'spam-trained', listener: (e: { userId: number }) => void): this;
+  emit(event: 'spam-trained', e: { userId: number }): boolean;
 }
 
 export interface Deps {

@@ -17,7 +17,8 @@ import {
   userAttachments, isEncrypted, isSigned, normalizeSubject, type AddressEntry,
 } from './parse.js';
 import { collectPrivacySignals, computePi } from '../privacy/index.js';
-import { scoreSpam } from '../spam/index.js';
+import { loadSpamStats, scoreSpam } from '../spam/index.js';
+import { isTrained, type SpamStats } from '../spam/bayes.js';
 import { createAnalyzer, type Analyzer } from './analyzer.js';
 import { loadIngestFacts } from './ingest-facts.js';
 import { discussionKey } from './discussions.js';
@@ -92,9 +93,30 @@ function cachedAddresses(db: Knex, ttlMs = 10_000): (userId: number) => Promise<
   };
 }
 
+/**
+ * A user's filter totals, remembered a few seconds: while the filter is not trained yet (a new box,
+ * a user who never sorted spam), scoring skips the look-up of every token of every message. The
+ * user's sorting clears the entry at once ('spam-trained'); a trained filter's totals are read again
+ * with its tokens anyway.
+ */
+function cachedSpamStats(db: Knex, events: Deps['events'], ttlMs = 5_000): (userId: number) => Promise<SpamStats> {
+  const cache = new Map<number, { at: number; stats: Promise<SpamStats> }>();
+  // sorting in this process is seen at once; another process's (none today) within ttlMs
+  events.on('spam-trained', ({ userId }) => cache.delete(userId));
+  return (userId) => {
+    const hit = cache.get(userId);
+    if (hit && Date.now() - hit.at < ttlMs) return hit.stats;
+    const stats = loadSpamStats(db, userId);
+    cache.set(userId, { at: Date.now(), stats });
+    stats.catch(() => cache.delete(userId));
+    return stats;
+  };
+}
+
 export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({ threads: 0, resolver: deps.dns, log: deps.log })): Ingestor {
   const tagIds = createTagResolver();
   const addressesOfUser = cachedAddresses(deps.readDb);
+  const spamStatsOf = cachedSpamStats(deps.readDb, deps.events);
   const queue = createCommitQueue(deps.db, (trx, items: PreparedMessage[]) => writeMessages(trx, items, tagIds));
 
   async function prepareShared(input: IngestInput): Promise<Shared> {
@@ -137,7 +159,7 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
       : await scoreSpam(db, userId, {
           parsed: s.parsed, auth: s.auth, history, tokens: s.tokens, userAddresses: ownList,
           repliesToUser: await repliesToUser(db, userId, s.parsed, own),
-        });
+        }, { untrained: !isTrained(await spamStatsOf(userId)) });
     const signals = collectPrivacySignals({
       parsed: s.parsed, raw: s.input.raw, transport: s.input.transport ?? null, auth: s.auth, sender: history,
       source: s.input.source, ownHosts: [deps.config.hostname],

@@ -168,12 +168,14 @@ export async function changeTags(deps: Deps, userId: number, id: number, change:
   const { add, remove } = validated(change);
   const before = planFor(await messageRow(deps.db, userId, id), add, remove, false);
   const lessons = await lessonsFor(deps, [before], 1);
-  return deps.db.transaction(async (trx) => {
+  const result = await deps.db.transaction(async (trx) => {
     const plan = planFor(await messageRow(trx, userId, id), add, remove, false);
     await apply(trx, userId, [plan], lessons, deps.clock.now().getTime());
     const tags = await messageTagNames(trx, [id]);
     return { id, tags: tags.get(id) ?? [], is_spam: plan.move ? plan.move === 'to_spam' : !!plan.row.is_spam };
   });
+  if (lessons.size) deps.events.emit('spam-trained', { userId });
+  return result;
 }
 
 async function discussionRows(db: Knex, userId: number, discussionId: number): Promise<Row[]> {
@@ -190,7 +192,7 @@ export async function changeDiscussionTags(deps: Deps, userId: number, discussio
   const { add, remove } = validated(change);
   const plansOf = (rows: Row[]) => rows.map((r) => planFor(r, add, remove, true));
   const lessons = await lessonsFor(deps, plansOf(await discussionRows(deps.db, userId, discussionId)), MAX_LESSONS);
-  return deps.db.transaction(async (trx) => {
+  const result = await deps.db.transaction(async (trx) => {
     // Re-read inside the transaction: a message that arrived since is tagged too (and taught
     // nothing, having no parsed lesson), one that left is not.
     const plans = plansOf(await discussionRows(trx, userId, discussionId));
@@ -201,4 +203,6 @@ export async function changeDiscussionTags(deps: Deps, userId: number, discussio
     const tags = await messageTagNames(trx, shown);
     return { id: discussionId, message_count: plans.length, messages: shown.map((id) => ({ id, tags: tags.get(id) ?? [], is_spam: spamOf.get(id) ?? false })) };
   });
+  if (lessons.size) deps.events.emit('spam-trained', { userId });
+  return result;
 }

@@ -23,7 +23,9 @@ export interface SpamInput {
   repliesToUser?: boolean;
 }
 
-export async function scoreSpam(db: Knex, userId: number, input: SpamInput): Promise<SpamVerdict> {
+export async function scoreSpam(db: Knex, userId: number, input: SpamInput, o: { untrained?: boolean } = {}): Promise<SpamVerdict> {
+  // a filter known (from recent totals) not to be trained yet has nothing to say: no token look-up
+  if (o.untrained) return judge(input, classify(new Map(), { spamMessages: 0, hamMessages: 0 }));
   const { stats, counts } = await loadBayesInput(db, userId, input.tokens);
   return judge(input, classify(counts, stats));
 }
