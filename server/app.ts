@@ -20,6 +20,7 @@ import type { Sender } from './delivery/types.js';
 import { createSender, recoverSentCopies } from './delivery/send.js';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.js';
 import { appendToSent, sendAsRelay } from './imap-import/send-as.js';
+import { sendAsAddresses } from './imap-import/account-store.js';
 import { createTransport } from './delivery/transport.js';
 import { createNotices } from './delivery/notices.js';
 import { createDkimSigner } from './delivery/dkim.js';
@@ -102,7 +103,8 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
             const user = await verifyLogin(deps.readDb, username, password);
             return user ? { userId: user.id } : null;
           },
-          allowedSenders: (userId: number) => userAddresses(deps.readDb, userId),
+          // the user's addresses, and those of their external accounts that send through their own server
+          allowedSenders: async (userId: number) => [...(await userAddresses(deps.readDb, userId)), ...(await sendAsAddresses(deps.readDb, userId)).keys()],
           submit: sender.submit,
         };
         for (const [mode, port] of [['starttls', config.submission.port], ['implicit', config.submission.implicitTlsPort]] as const) {

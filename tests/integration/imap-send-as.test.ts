@@ -5,9 +5,11 @@
  * error with the certificate to trust, wrong password), the password is sealed and never shown,
  * the address becomes a From choice, the message leaves through the provider (logged in, every
  * recipient, no DKIM signature of ours) and lands once in the account's Sent folder; the next
- * import finds it there as a duplicate. A dead IMAP server fails the copy, not the delivery.
+ * import finds it there as a duplicate. A mail program on the box's submission port may use the
+ * address as well. A dead IMAP server fails the copy, not the delivery.
  */
 import t from 'tap';
+import nodemailer from 'nodemailer';
 import { startApi, BOB } from '../helpers/api-app.js';
 import { dovecotMissing, startDovecot, type Dovecot } from '../helpers/dovecot.js';
 import { startProviderSubmission } from '../helpers/submission-peer.js';
@@ -101,6 +103,17 @@ t.test('send as an external address through its own server', { skip, timeout: 12
   const copies = await h.app.services.deps.db('messages').where({ user_id: h.users.alice, message_id: messageId }).count({ n: '*' }).first();
   t.equal(Number(copies!.n), 1, 'one message, imported from Sent or sent from here');
 
+  // a mail program on the box's submission port may use the address too
+  const client = nodemailer.createTransport({
+    host: '127.0.0.1', port: h.app.ports.submission, secure: false, requireTLS: true, tls: { rejectUnauthorized: false },
+    auth: { user: 'alice', pass: 'alice password 1' }, connectionTimeout: 5000,
+  });
+  t.teardown(() => client.close());
+  await client.sendMail({ from: ADDRESS, to: 'dave@far.test', subject: 'From my mail program', text: 'Submitted to the box.' });
+  const submitted = await eventually(async () => provider.received.find((m) => m.rcpt.includes('dave@far.test')), 'the submitted message at the provider');
+  t.match(submitted, { user: 'alice', mailFrom: ADDRESS });
+  await eventually(async () => (await h.app.services.deps.db('outbound_messages').where({ sent_append: 'done' }).count({ n: '*' }).first())!.n === 2, 'its Sent copy');
+
   // someone else's address, or an account without a sending server, is not a From
   const foreign = await alice.post('/api/v1/drafts', { from: 'eve@remote.test', to: ['carol@far.test'] });
   t.match(foreign, { status: 403, body: { error: { code: 'sender_not_allowed' } } });
@@ -109,7 +122,7 @@ t.test('send as an external address through its own server', { skip, timeout: 12
   await dovecot.stop();
   const second = await alice.post('/api/v1/drafts', { from: ADDRESS, to: ['carol@far.test'], subject: 'Second', body: 'While IMAP is down.' });
   await alice.post(`/api/v1/drafts/${second.body.id}/send`);
-  await eventually(async () => provider.received.length === 2, 'the second message');
+  await eventually(async () => provider.received.length === 3, 'the second message');
   const failed = await eventually(async () => {
     const o = await h.app.services.deps.db('outbound_messages').orderBy('id', 'desc').first();
     return o?.sent_append === 'failed' ? o : null;
