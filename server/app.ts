@@ -20,13 +20,12 @@ import type { Sender } from './delivery/types.js';
 import { createSender, recoverSentCopies } from './delivery/send.js';
 import { createDeliveryWorker, type DeliveryWorker } from './delivery/worker.js';
 import { appendToSent, sendAsRelay } from './imap-import/send-as.js';
-import { sendAsAddresses } from './imap-import/account-store.js';
+import { allowedSenders } from './delivery/senders.js';
 import { createTransport } from './delivery/transport.js';
 import { createNotices } from './delivery/notices.js';
 import { createDkimSigner } from './delivery/dkim.js';
 import { createSubmissionServer, type SubmissionServer } from './smtp/submission-server.js';
 import { createThrottle, verifyLogin } from './accounts/sessions.js';
-import { userAddresses } from './accounts/users.js';
 import { createImportScheduler, type ImportScheduler } from './imap-import/scheduler.js';
 
 const randomId = () => crypto.randomBytes(6).toString('hex');
@@ -104,7 +103,7 @@ export async function createApp(config: Config, overrides: Partial<Deps> = {}): 
             return user ? { userId: user.id } : null;
           },
           // the user's addresses, and those of their external accounts that send through their own server
-          allowedSenders: async (userId: number) => [...(await userAddresses(deps.readDb, userId)), ...(await sendAsAddresses(deps.readDb, userId)).keys()],
+          allowedSenders: (userId: number) => allowedSenders(deps.readDb, userId),
           submit: sender.submit,
         };
         for (const [mode, port] of [['starttls', config.submission.port], ['implicit', config.submission.implicitTlsPort]] as const) {

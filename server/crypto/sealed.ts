@@ -9,7 +9,8 @@ import crypto from 'node:crypto';
 import type { Deps } from '../deps.js';
 import type { Sender } from '../delivery/types.js';
 import { AppError } from '../errors.js';
-import { getUser, userAddresses } from '../accounts/users.js';
+import { getUser } from '../accounts/users.js';
+import { allowedSenders } from '../delivery/senders.js';
 import { parseMailbox, type MailboxInput } from '../mail/compose.js';
 import { indexMessagesText, removeFromIndex } from '../mail/search.js';
 import { HIDDEN_SUBJECT } from '../../web/js/pgp/index.js';
@@ -78,7 +79,7 @@ async function checkEncrypted(armored: string): Promise<void> {
 
 export async function sendSealed(deps: Deps, sender: Sender, userId: number, input: SealedSend) {
   await checkEncrypted(input.armored);
-  const own = await userAddresses(deps.readDb, userId);
+  const own = await allowedSenders(deps.readDb, userId);
   const fromAddress = (input.from ?? own[0] ?? '').toLowerCase();
   if (!own.includes(fromAddress)) throw new AppError('sender_not_allowed', `${input.from} is not one of your addresses`);
   const user = await getUser(deps.readDb, userId);

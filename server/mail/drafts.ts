@@ -10,7 +10,7 @@ import type { Sender } from '../delivery/types.js';
 import { AppError } from '../errors.js';
 import { getUser, normalizeAddress, userAddresses } from '../accounts/users.js';
 import { sha256 } from '../store/blobs.js';
-import { sendAsAddresses } from '../imap-import/account-store.js';
+import { allowedSenders } from '../delivery/senders.js';
 import { attachmentContentType, attachmentFilename, composeMessage, domainOf, isEmailAddress, parseMailbox, quoteReply, replySubject, type Mailbox, type MailboxInput } from './compose.js';
 import { findMessage, parseBlob } from './messages.js';
 import { addressesOf, type AddressEntry } from './parse.js';
@@ -78,11 +78,11 @@ async function findDraft(db: Knex, userId: number, id: number): Promise<DraftRow
  * external accounts that has a sending server, as stored (lower-case).
  */
 async function allowedFrom(db: Knex, userId: number, from: string | undefined): Promise<string> {
-  const own = await userAddresses(db, userId);
+  const own = await allowedSenders(db, userId);
   if (!own.length) throw new AppError('sender_not_allowed', 'this account has no address to send from');
   if (from === undefined) return own[0]!;
   const wanted = normalizeAddress(from);
-  if (!own.includes(wanted) && !(await sendAsAddresses(db, userId)).has(wanted)) throw new AppError('sender_not_allowed', `${JSON.stringify(from.slice(0, 200))} is not one of your addresses`);
+  if (!own.includes(wanted)) throw new AppError('sender_not_allowed', `${JSON.stringify(from.slice(0, 200))} is not one of your addresses`);
   return wanted;
 }
 
