@@ -17,6 +17,8 @@ export interface AnalyzeOptions {
   helo?: string;
   mailFrom?: string | null;
   mta: string;
+  /** the spam filter's tokens are wanted (default true): not when every recipient's filter is untrained */
+  tokens?: boolean;
 }
 
 export interface Analysis {
@@ -30,5 +32,5 @@ export async function analyzeMessage(raw: Buffer, o: AnalyzeOptions, resolver: D
   const parsed = await parseMessage(raw).catch(() => fallbackParse(raw));
   const auth =
     o.source === 'sent' || o.source === 'local' ? null : await authenticateMessage(raw, { ip: o.ip, helo: o.helo, mailFrom: o.mailFrom ?? null, mta: o.mta, resolver });
-  return { parsed, hash: contentHash(raw), auth, tokens: o.source === 'sent' ? [] : tokenize(parsed) };
+  return { parsed, hash: contentHash(raw), auth, tokens: o.source === 'sent' || o.tokens === false ? [] : tokenize(parsed) };
 }

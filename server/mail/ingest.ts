@@ -74,6 +74,8 @@ interface Shared {
   auth: AuthResults | null;
   participants: AddressEntry[];
   tokens: string[];
+  /** tokens were computed (some recipient's filter is trained): else scoring goes without the filter */
+  withTokens: boolean;
   receivedAt: number;
   /** a delivery report (bounce), and per user the sent message it is about */
   bounce: BounceReport | null;
@@ -119,7 +121,15 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
   const spamStatsOf = cachedSpamStats(deps.readDb, deps.events);
   const queue = createCommitQueue(deps.db, (trx, items: PreparedMessage[]) => writeMessages(trx, items, tagIds));
 
+  /** Tokens only feed a trained filter, and only for mail that is scored at all (see prepareForUser). */
+  async function tokensWanted(input: IngestInput): Promise<boolean> {
+    if (input.source === 'sent' || input.source === 'local' || input.sentByUser) return false;
+    const stats = await Promise.all([...new Set(input.userIds)].map(spamStatsOf));
+    return stats.some((x) => isTrained(x));
+  }
+
   async function prepareShared(input: IngestInput): Promise<Shared> {
+    const tokens = await tokensWanted(input);
     const [blob, analysis] = await Promise.all([
       input.stored ?? deps.blobs.put(input.raw),
       analyzer.analyze(input.raw, {
@@ -128,11 +138,13 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
         helo: input.transport?.helo,
         mailFrom: input.envelope?.mailFrom ?? null,
         mta: deps.config.hostname,
+        tokens,
       }),
     ]);
     return {
       input,
       blob,
+      withTokens: tokens,
       ...analysis,
       participants: addressesOf(analysis.parsed),
       receivedAt: (input.receivedAt ?? deps.clock.now()).getTime(),
@@ -159,7 +171,7 @@ export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({
       : await scoreSpam(db, userId, {
           parsed: s.parsed, auth: s.auth, history, tokens: s.tokens, userAddresses: ownList,
           repliesToUser: await repliesToUser(db, userId, s.parsed, own),
-        }, { untrained: !isTrained(await spamStatsOf(userId)) });
+        }, { untrained: !s.withTokens || !isTrained(await spamStatsOf(userId)) });
     const signals = collectPrivacySignals({
       parsed: s.parsed, raw: s.input.raw, transport: s.input.transport ?? null, auth: s.auth, sender: history,
       source: s.input.source, ownHosts: [deps.config.hostname],
