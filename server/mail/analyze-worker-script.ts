@@ -1,20 +1,24 @@
 /**
  * The analyzer worker's code as one plain ES module, made at start with esbuild (a dependency of
- * tsx) from analyze-worker.ts and the few files it imports. A worker thread does not inherit the
- * main thread's tsx hooks: loading TypeScript there means registering tsx again, which on Node 20
- * starts one more hooks thread with its own V8 isolate (~20 MB of RSS, bench/ingest/rss.ts) for
- * nothing but these few files. Packages stay outside the bundle, imported by absolute file URL
- * (resolved here as the main thread resolves them), so the module can live in a data: URL: nothing
- * is written to disk (the systemd unit's file system is read-only). If bundling fails, the worker
- * boots through tsx as before (analyze-worker-boot.js).
+ * tsx) from analyze-worker.ts and the few files it imports (server/boot/bundle.js: packages stay
+ * outside the bundle, imported by absolute file URL resolved as the main thread resolves them,
+ * and the module lives in a data: URL, so nothing is written to disk: the systemd unit's file
+ * system is read-only). A worker thread does not inherit the main thread's tsx hooks: loading
+ * TypeScript there means registering tsx again, which on Node 20 starts one more hooks thread with
+ * its own V8 isolate (~20 MB of RSS, bench/ingest/rss.ts) for nothing but these few files. This
+ * works the same whether the main thread runs through tsx (tests) or bundled (bin/caliopen.js):
+ * esbuild reads the TypeScript itself. If bundling fails, the worker boots through tsx as before
+ * (analyze-worker-boot.js).
+ *
+ * Never call esbuild.stop() here: under tsx the main thread's TypeScript is transformed through
+ * the same esbuild service, and stopping it leaves whatever it was transforming hanging (a module
+ * import that never resolves). bundle.js stops it only when the bin says tsx is not in use.
  */
 import { fileURLToPath } from 'node:url';
+import { bundleUrl } from '../boot/bundle.js';
 
 const ENTRY = new URL('./analyze-worker.ts', import.meta.url);
 export const BOOT_WITH_TSX = new URL('./analyze-worker-boot.js', import.meta.url);
-
-/** Not ./x or /x: a package, resolved to where the main thread finds it, or a builtin (esbuild's filters are Go regexps: no look-ahead). */
-const BARE = /^[^./]/;
 
 const BUILD_TIMEOUT_MS = 30_000;
 let made: Promise<URL> | undefined;
@@ -26,33 +30,7 @@ let made: Promise<URL> | undefined;
 export function analyzeWorkerScript(): Promise<URL> {
   made ??= new Promise<URL>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('analyzer worker bundle timed out')), BUILD_TIMEOUT_MS).unref();
-    bundle().then(resolve, reject).finally(() => clearTimeout(timer));
+    bundleUrl(fileURLToPath(ENTRY)).then(resolve, reject).finally(() => clearTimeout(timer));
   });
   return made;
-}
-
-async function bundle(): Promise<URL> {
-  const esbuild = await import('esbuild');
-  const { builtinModules } = await import('node:module');
-  const builtins = new Set(builtinModules);
-  // No esbuild.stop() afterwards: tsx transforms the main thread's TypeScript through the same
-  // esbuild service, and stopping it leaves whatever it was transforming hanging (a module import
-  // that never resolves).
-  const out = await esbuild.build({
-    entryPoints: [fileURLToPath(ENTRY)],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'silent',
-    plugins: [{
-      name: 'packages-by-url',
-      setup(build) {
-        build.onResolve({ filter: BARE }, (args) =>
-          ({ path: args.path.startsWith('node:') || builtins.has(args.path) ? args.path : import.meta.resolve(args.path), external: true }));
-      },
-    }],
-  });
-  return new URL(`data:text/javascript,${encodeURIComponent(out.outputFiles[0]!.text)}`);
 }
