@@ -79,9 +79,13 @@ async function caliopenRun(imapsPort: number, certPem: string, fingerprint: stri
   const flags = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
   const r = await timedChild(process.execPath, [...flags, caliopenBin, 'import', 'imap', '--account', 'alice@remote.test'], env, dataDir);
   if (PROFILE) {
-    for (const f of fs.readdirSync(profDir).sort()) {
+    // kept after the run (the data dir goes), for Chrome DevTools → Performance
+    const keep = path.join(os.tmpdir(), 'caliopen-bench');
+    fs.mkdirSync(keep, { recursive: true });
+    for (const [i, f] of fs.readdirSync(profDir).sort().entries()) {
       const sum = summarizeProfile(path.join(profDir, f), STAGES, 15);
-      process.stdout.write(`\nprofile ${f}: ${fmt(sum.totalMs / 1000)} s, idle ${fmt(sum.idleMs / 1000)} s, GC ${fmt(sum.gcMs / 1000)} s\n`);
+      fs.copyFileSync(path.join(profDir, f), path.join(keep, `import-${COUNT}-${i === 0 ? 'main' : `thread${i}`}.cpuprofile`));
+      process.stdout.write(`\nprofile ${f}: ${fmt(sum.totalMs / 1000)} s, idle ${fmt(sum.idleMs / 1000)} s, GC ${fmt(sum.gcMs / 1000)} s (copied to ${keep})\n`);
       process.stdout.write(table(['self by file', 'ms', '%'], sum.selfByFile.slice(0, 12).map((x) => [x.file, fmt(x.ms, 0), fmt(x.pct)])) + '\n');
       process.stdout.write(table(['inclusive', 'ms', '%'], sum.inclusive.map((x) => [x.name, fmt(x.ms, 0), fmt(x.pct)])) + '\n');
     }

@@ -37,18 +37,35 @@ export interface DiscussionSeed {
   at: number;
 }
 
-export async function findOrCreateDiscussion(trx: Knex.Transaction, seed: DiscussionSeed): Promise<number> {
-  const row = await trx('discussions').where({ user_id: seed.userId, key: seed.key }).first('id');
-  if (row) return row.id;
-  const [id] = await trx('discussions').insert({
-    user_id: seed.userId,
-    key: seed.key,
-    list_id: seed.listId,
-    subject: seed.subject.slice(0, 500),
-    first_message_at: seed.at,
-    last_message_at: seed.at,
-  });
-  return Number(id);
+/** Rows per multi-row statement: well under SQLite's bound-variable limit. */
+const CHUNK = 400;
+
+/**
+ * Creates the discussions of these seeds that do not exist yet, in one statement per 400, and
+ * returns every seed's id by `${userId}:${key}`. A discussion another process created meanwhile
+ * (the unique key) is looked up instead of failing the batch.
+ */
+export async function createDiscussions(trx: Knex.Transaction, seeds: DiscussionSeed[]): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  const keyOf = (userId: number, key: string) => `${userId}:${key}`;
+  for (let i = 0; i < seeds.length; i += CHUNK) {
+    const chunk = seeds.slice(i, i + CHUNK);
+    const rows = (await trx.raw(
+      `INSERT INTO discussions (user_id, key, list_id, subject, first_message_at, last_message_at)
+       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (user_id, key) DO NOTHING RETURNING id, user_id, key`,
+      chunk.flatMap((d) => [d.userId, d.key, d.listId, d.subject.slice(0, 500), d.at, d.at]),
+    )) as Array<{ id: number; user_id: number; key: string }>;
+    for (const r of rows) ids.set(keyOf(r.user_id, r.key), r.id);
+    const raced = chunk.filter((d) => !ids.has(keyOf(d.userId, d.key)));
+    if (!raced.length) continue;
+    const found = (await trx.raw(
+      `SELECT id, user_id, key FROM discussions WHERE (user_id, key) IN (VALUES ${raced.map(() => '(?, ?)').join(', ')})`,
+      raced.flatMap((d) => [d.userId, d.key]),
+    )) as Array<{ id: number; user_id: number; key: string }>;
+    for (const r of found) ids.set(keyOf(r.user_id, r.key), r.id);
+  }
+  return ids;
 }
 
 /** What a group of new messages adds to one discussion (one message, or several from one commit). */
@@ -96,27 +113,34 @@ const RECENT_PI = '(SELECT min(pi_score) FROM (SELECT pi_score FROM messages WHE
  * of a message does not grow with the size of its discussion (a busy list has tens of thousands).
  * Its PI is the lowest of its 10 latest messages (a chain is as strong as its weakest link).
  */
-export async function addToDiscussion(trx: Knex, discussionId: number, d: DiscussionDelta): Promise<void> {
-  const newest = 'message_count = 0 OR ? >= last_message_at';
-  await trx.raw(
-    `UPDATE discussions SET
-       unread_count = unread_count + ?,
-       spam_count = spam_count + ?,
-       attachment_count = attachment_count + ?,
-       importance = CASE WHEN message_count = 0 THEN ? ELSE max(importance, ?) END,
-       first_message_at = CASE WHEN message_count = 0 THEN ? ELSE min(first_message_at, ?) END,
-       excerpt = CASE WHEN ${newest} THEN ? ELSE excerpt END,
-       last_from = CASE WHEN ${newest} THEN ? ELSE last_from END,
-       last_message_at = CASE WHEN message_count = 0 THEN ? ELSE max(last_message_at, ?) END,
-       pi_score = ${RECENT_PI},
-       pi_letter = ${letterCaseSql(RECENT_PI)},
-       message_count = message_count + ?
-     WHERE id = ?`,
-    [
-      d.unread, d.spam, d.withAttachments, d.importance, d.importance, d.firstDate, d.firstDate,
-      d.lastDate, d.excerpt, d.lastDate, d.from, d.lastDate, d.lastDate, d.count, discussionId,
-    ],
-  );
+/**
+ * Adds what new messages bring to their discussions: counts, dates, the newest excerpt and sender,
+ * the PI of the latest messages; one statement per 400 discussions (UPDATE … FROM a VALUES list).
+ * Runs once the messages are inserted (the PI reads them).
+ */
+export async function addToDiscussions(trx: Knex, deltas: Map<number, DiscussionDelta>): Promise<void> {
+  const all = [...deltas];
+  for (let i = 0; i < all.length; i += CHUNK) {
+    const chunk = all.slice(i, i + CHUNK);
+    const newest = 'discussions.message_count = 0 OR d.last_date >= discussions.last_message_at';
+    await trx.raw(
+      `WITH d(id, n, unread, spam, attachments, importance, first_date, last_date, excerpt, last_from) AS (VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')})
+       UPDATE discussions SET
+         unread_count = unread_count + d.unread,
+         spam_count = spam_count + d.spam,
+         attachment_count = attachment_count + d.attachments,
+         importance = CASE WHEN discussions.message_count = 0 THEN d.importance ELSE max(discussions.importance, d.importance) END,
+         first_message_at = CASE WHEN discussions.message_count = 0 THEN d.first_date ELSE min(first_message_at, d.first_date) END,
+         excerpt = CASE WHEN ${newest} THEN d.excerpt ELSE discussions.excerpt END,
+         last_from = CASE WHEN ${newest} THEN d.last_from ELSE discussions.last_from END,
+         last_message_at = CASE WHEN discussions.message_count = 0 THEN d.last_date ELSE max(last_message_at, d.last_date) END,
+         pi_score = ${RECENT_PI},
+         pi_letter = ${letterCaseSql(RECENT_PI)},
+         message_count = discussions.message_count + d.n
+       FROM d WHERE discussions.id = d.id`,
+      chunk.flatMap(([id, x]) => [id, x.count, x.unread, x.spam, x.withAttachments, x.importance, x.firstDate, x.lastDate, x.excerpt, x.from]),
+    );
+  }
 }
 
 /** Only the PI of discussions, after some of their messages were re-scored (sent messages' deliveries). */

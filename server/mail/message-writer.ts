@@ -10,7 +10,7 @@ import type { PiReport } from './types.js';
 import type { AddressEntry } from './parse.js';
 import type { ContactRef } from '../contacts/linkage.js';
 import { recordExchange } from '../contacts/linkage.js';
-import { findOrCreateDiscussion, addFacts, addToDiscussion, type DiscussionDelta } from './discussions.js';
+import { createDiscussions, addFacts, addToDiscussions, type DiscussionDelta, type DiscussionSeed } from './discussions.js';
 import { indexMessagesText } from './search.js';
 import type { createTagResolver } from './tags.js';
 
@@ -64,15 +64,20 @@ async function lookupDiscussions(trx: Knex.Transaction, items: PreparedMessage[]
   return known;
 }
 
-async function discussionOf(trx: Knex.Transaction, known: Map<string, number>, m: PreparedMessage): Promise<number> {
-  if (m.discussionId !== undefined) return m.discussionId;
-  const k = `${m.userId}:${m.key}`;
-  let id = known.get(k);
-  if (id === undefined) {
-    id = await findOrCreateDiscussion(trx, { userId: m.userId, key: m.key, listId: m.listId, subject: m.discussionSubject, at: m.row.date });
-    known.set(k, id);
+/**
+ * The discussion of each new message: the caller's, a known one, or one created now — all the
+ * batch's new discussions in one statement, seeded by the first message of each key.
+ */
+async function discussionsOf(trx: Knex.Transaction, known: Map<string, number>, fresh: PreparedMessage[]): Promise<number[]> {
+  const seeds = new Map<string, DiscussionSeed>();
+  for (const m of fresh) {
+    const k = `${m.userId}:${m.key}`;
+    if (m.discussionId === undefined && !known.has(k) && !seeds.has(k)) {
+      seeds.set(k, { userId: m.userId, key: m.key, listId: m.listId, subject: m.discussionSubject, at: m.row.date });
+    }
   }
-  return id;
+  if (seeds.size) for (const [k, id] of await createDiscussions(trx, [...seeds.values()])) known.set(k, id);
+  return fresh.map((m) => m.discussionId ?? known.get(`${m.userId}:${m.key}`)!);
 }
 
 /** Contact ids per participant; only mail the user wrote creates contacts, so inbound mail costs no query here. */
@@ -137,30 +142,26 @@ export async function writeMessages(trx: Knex.Transaction, items: PreparedMessag
     lookupDiscussions(trx, items),
     nextMessageId(trx),
   ]);
-  const tagRows: Array<{ message_id: number; tag_id: number }> = [];
+  // New messages (the first of each content in the batch) take the next ids, in order.
   const firstOf = new Map<string, number>();
   const fresh: number[] = [];
-  const discussionIds: number[] = [];
   for (const [i, m] of items.entries()) {
     const k = `${m.userId}:${m.hash}`;
-    if (m.dup) {
-      out[i] = dupOutcome(m.userId, m.dup);
-      tags[i]!.forEach((tag_id) => tagRows.push({ message_id: m.dup!.id, tag_id }));
-      continue;
-    }
-    const seenAt = firstOf.get(k);
-    if (seenAt === undefined) {
-      // A new message: the next id, its discussion (created now if it is the first of its kind).
-      firstOf.set(k, i);
-      fresh.push(i);
-      discussionIds.push(await discussionOf(trx, discussions, m));
-      out[i] = { userId: m.userId, messageId: firstId + fresh.length - 1, discussionId: discussionIds[discussionIds.length - 1]!, duplicate: false, isSpam: m.facts.spam, piScore: m.pi.score };
-    } else {
-      out[i] = { ...out[seenAt]!, duplicate: true }; // the same message twice in one batch
-    }
-    tags[i]!.forEach((tag_id) => tagRows.push({ message_id: out[i]!.messageId, tag_id }));
+    if (m.dup || firstOf.has(k)) continue;
+    firstOf.set(k, i);
+    fresh.push(i);
   }
   const freshItems = fresh.map((i) => items[i]!);
+  const discussionIds = await discussionsOf(trx, discussions, freshItems);
+  const tagRows: Array<{ message_id: number; tag_id: number }> = [];
+  const rank = new Map(fresh.map((i, j) => [i, j]));
+  for (const [i, m] of items.entries()) {
+    const j = rank.get(i);
+    if (m.dup) out[i] = dupOutcome(m.userId, m.dup);
+    else if (j !== undefined) out[i] = { userId: m.userId, messageId: firstId + j, discussionId: discussionIds[j]!, duplicate: false, isSpam: m.facts.spam, piScore: m.pi.score };
+    else out[i] = { ...out[firstOf.get(`${m.userId}:${m.hash}`)!]!, duplicate: true }; // the same message twice in one batch
+    tags[i]!.forEach((tag_id) => tagRows.push({ message_id: out[i]!.messageId, tag_id }));
+  }
   const contactIds: Array<Map<string, number | null>> = [];
   for (const m of freshItems) contactIds.push(await contactIdsFor(trx, m));
 
@@ -191,6 +192,6 @@ export async function writeMessages(trx: Knex.Transaction, items: PreparedMessag
       await trx('contacts').where({ id }).update({ received_count: trx.raw('received_count + ?', [n]), last_exchange_at: trx.raw('max(coalesce(last_exchange_at, 0), ?)', [now]) });
     }),
   ]);
-  await allOrFirstError([...deltas].map(([id, d]) => addToDiscussion(trx, id, d)));
+  await addToDiscussions(trx, deltas);
   return out;
 }
