@@ -72,7 +72,7 @@ export const configSchema = z
         intervalMinutes: z.number().int().min(1).max(1440).default(15).describe('Default polling interval of a new external account, in minutes'),
         batchMessages: z.number().int().positive().default(200).describe('Messages fetched per IMAP batch; the cursor is committed after each batch'),
         batchBytes: z.number().int().positive().default(16 * 1024 * 1024).describe('Bytes fetched per IMAP batch at most (a larger message goes alone): bounds memory'),
-        concurrency: z.number().int().positive().default(8).describe('Messages of a batch in the ingest pipeline at once'),
+        concurrency: z.number().int().positive().default(32).describe('Messages of a batch in the ingest pipeline at once (more in flight: bigger group commits, fewer statements per message)'),
         connectTimeoutMs: z.number().int().positive().default(20_000).describe('Time to connect, secure and log in to an IMAP server'),
         pauseAfterHours: z.number().positive().default(72).describe('An account failing this long stops being polled until the user acts'),
       })
