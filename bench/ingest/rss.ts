@@ -3,6 +3,9 @@
  * loader, each heavy dependency, the server's own modules, then a started app (store open, SMTP
  * and HTTP listening). The idle figure is most of the 200 MB RSS budget, so it is worth knowing
  * which part is which. Each step's RSS is read after a full GC (--expose-gc, re-run if missing).
+ * This process loads the server through tsx; since 32070bd the appliance itself does not (bin/caliopen.js
+ * runs an esbuild bundle): its idle figure is ~30–35 MB under this script's last step, see the ingest
+ * bench's "idle RSS" and its anonymous / file-backed split.
  *
  *   node --import tsx bench/ingest/rss.ts
  */

@@ -174,8 +174,27 @@ service stats {
   }
 }
 
+/**
+ * VmRSS as the kernel splits it: anonymous (V8 heaps, malloc arenas, SQLite caches) and file-backed
+ * (mostly the node binary's own pages, ~55 MB that no setting of ours changes), with the thread count.
+ */
+interface RssSplit { anonMb: number; fileMb: number; threads: number }
+
+function rssSplit(pid: number): RssSplit | null {
+  try {
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? NaN);
+    return { anonMb: field('RssAnon') / 1024, fileMb: field('RssFile') / 1024, threads: field('Threads') };
+  } catch {
+    return null;
+  }
+}
+
 interface CaliopenDetail {
   idleRssMb: number | null;
+  idleSplit: RssSplit | null;
+  /** read right after the last message got its 250, before stopping */
+  endSplit: RssSplit | null;
   rssByTenth: number[];
   cpu: { total: number | null; main: number | null; busiestOther: number | null; rest: number | null; mainWaitingForCpu: number | null };
   dnsQueries: number;
@@ -221,6 +240,7 @@ async function benchCaliopen(): Promise<{ row: Row; detail: CaliopenDetail }> {
   // The analyzer worker loads its modules after the ports are announced: idle means once it has.
   await new Promise((r) => setTimeout(r, 2000));
   const idleRssMb = rssMb(app.pid);
+  const idleSplit = rssSplit(app.pid);
   const cpu0 = cpuSeconds(app.pid);
   const thr0 = threadCpu(app.pid);
   const sched0 = schedstat(app.pid);
@@ -228,6 +248,7 @@ async function benchCaliopen(): Promise<{ row: Row; detail: CaliopenDetail }> {
   const sampler = sampleRss(app.pid, 100);
   const r = await blast(app.ports.smtp);
   const mem = sampler.stop();
+  const endSplit = rssSplit(app.pid);
   const cpu1 = cpuSeconds(app.pid);
   const thr1 = threadCpu(app.pid);
   const sched1 = schedstat(app.pid);
@@ -258,6 +279,8 @@ async function benchCaliopen(): Promise<{ row: Row; detail: CaliopenDetail }> {
     row: { target: 'Caliopen (SMTP → durable store)', ok, stored, seconds: r.ms / 1000, rate: COUNT / (r.ms / 1000), peakRssMb: mem.peakRssMb, hwmMb: mem.hwmMb, note, deciles: r.decileRates },
     detail: {
       idleRssMb,
+      idleSplit,
+      endSplit,
       rssByTenth: mem.peakByTenth,
       cpu: {
         total: cpu0 !== null && cpu1 !== null ? cpu1 - cpu0 : null,
@@ -316,6 +339,8 @@ await runBench(async () => {
         ['throughput', `${fmt(cal.rate, 0)} msg/s`, `≥ 500 msg/s: ${cal.rate >= 500 ? 'met' : 'MISSED'}`],
         ['peak RSS (VmHWM)', `${fmt(cal.hwmMb)} MB`, `≤ 200 MB: ${(cal.hwmMb ?? cal.peakRssMb ?? Infinity) <= 200 ? 'met' : 'MISSED'}`],
         ['idle RSS after start', `${fmt(detail.idleRssMb)} MB`, ''],
+        ...([['  at idle', detail.idleSplit], ['  after the run', detail.endSplit]] as const).map(([when, x]) =>
+          [when, x ? `anonymous ${fmt(x.anonMb)} + file-backed ${fmt(x.fileMb)} MB, ${x.threads} threads` : '–', '']),
         ['peak VmRSS by tenth of the run', detail.rssByTenth.map((x) => fmt(x, 0)).join(', ') + ' MB', ''],
         ['ratio to smtp-sink', sink ? fmt(cal.rate / sink.rate, 3) : '–', ''],
         ['ratio to Dovecot LMTP', dove ? fmt(cal.rate / dove.rate, 2) : '–', ''],
@@ -348,7 +373,7 @@ await runBench(async () => {
     size: SIZE,
     results: rows.map((r) => ({ target: r.target, ok: r.ok, stored: r.stored, seconds: +r.seconds.toFixed(3), msgsPerSec: +r.rate.toFixed(1), peakRssMb: r.peakRssMb && +r.peakRssMb.toFixed(1), hwmMb: r.hwmMb && +r.hwmMb.toFixed(1), decileMsgsPerSec: r.deciles.map((d) => +d.toFixed(1)) })),
     ratios: cal ? { toSink: sink ? +(cal.rate / sink.rate).toFixed(4) : null, toDovecot: dove ? +(cal.rate / dove.rate).toFixed(3) : null } : null,
-    caliopen: detail && { idleRssMb: detail.idleRssMb, rssByTenthMb: detail.rssByTenth.map((x) => +x.toFixed(1)), cpu: detail.cpu, dnsQueriesPerMsg: detail.dnsQueries / COUNT, dataBytes: detail.dataBytes },
+    caliopen: detail && { idleRssMb: detail.idleRssMb, idleSplit: detail.idleSplit, endSplit: detail.endSplit, rssByTenthMb: detail.rssByTenth.map((x) => +x.toFixed(1)), cpu: detail.cpu, dnsQueriesPerMsg: detail.dnsQueries / COUNT, dataBytes: detail.dataBytes },
     targets: cal ? { rate500: cal.rate >= 500, rss200: (cal.hwmMb ?? cal.peakRssMb ?? Infinity) <= 200 } : null,
   };
   // The load at the end too: a colleague's job starting mid-run shows here, not in the first one.
