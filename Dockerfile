@@ -37,4 +37,4 @@ VOLUME /data
 EXPOSE 2525 5587 5465 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.CALIOPEN_HTTP_PORT || 8080) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-CMD ["node", "bin/caliopen.js", "start"]
+CMD ["bin/caliopen", "start"]

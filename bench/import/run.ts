@@ -17,7 +17,6 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { startDnsServer } from '../../tests/helpers/dns-server.js';
 import { startDovecot } from '../../tests/helpers/dovecot.js';
-import { caliopenBin } from '../../tests/helpers/cli.js';
 import { openReadDb, closeDb } from '../../server/store/db.js';
 import { loadConfig } from '../../server/config.js';
 import { createDeps, closeDeps } from '../../server/deps.js';
@@ -25,7 +24,7 @@ import { findUserByLogin } from '../../server/accounts/users.js';
 import { createAccount } from '../../server/imap-import/account-store.js';
 import { summarizeProfile } from '../lib/cpuprofile.js';
 import { fmt, intArg, machineInfo, onCleanup, runBench, sampleRss, startChild, table, tempDir } from '../lib/common.js';
-import { ADMIN, applianceEnv, repoRoot, setupBox } from '../lib/appliance.js';
+import { ADMIN, applianceEnv, installedBin, repoRoot, setupBox } from '../lib/appliance.js';
 
 const argv = process.argv.slice(2);
 const COUNT = intArg(argv, '--count', 20_000);
@@ -77,7 +76,7 @@ async function caliopenRun(imapsPort: number, certPem: string, fingerprint: stri
   await closeDeps(deps);
   const profDir = path.join(dataDir, 'profiles');
   const flags = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
-  const r = await timedChild(process.execPath, [...flags, caliopenBin, 'import', 'imap', '--account', 'alice@remote.test'], env, dataDir);
+  const r = await timedChild(installedBin, ['import', 'imap', '--account', 'alice@remote.test'], { ...env, CALIOPEN_NODE_FLAGS: flags.join(' ') }, dataDir);
   if (PROFILE) {
     // kept after the run (the data dir goes), for Chrome DevTools → Performance
     const keep = path.join(os.tmpdir(), 'caliopen-bench');

@@ -44,9 +44,12 @@ export interface Appliance {
   stop(): Promise<number | null>;
 }
 
+/** The installed command (bin/caliopen: node with the memory settings of the unit and the image), not bare bin/caliopen.js. */
+export const installedBin = path.join(repoRoot, 'bin', 'caliopen');
+
 export async function startAppliance(env: Record<string, string>, nodeFlags: string[] = [], timeoutMs = 60_000): Promise<Appliance> {
-  const { child, exited, output } = startChild(process.execPath, [...nodeFlags, caliopenBin, 'start'], {
-    env: { ...process.env, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_SUBMISSION_PORT: '0', CALIOPEN_SUBMISSIONS_PORT: '0', ...env },
+  const { child, exited, output } = startChild(installedBin, ['start'], {
+    env: { ...process.env, CALIOPEN_HTTP_PORT: '0', CALIOPEN_SMTP_PORT: '0', CALIOPEN_SUBMISSION_PORT: '0', CALIOPEN_SUBMISSIONS_PORT: '0', CALIOPEN_NODE_FLAGS: nodeFlags.join(' '), ...env },
     cwd: env.CALIOPEN_DATA_DIR,
   });
   const deadline = Date.now() + timeoutMs;
