@@ -18,7 +18,7 @@ import {
 } from './parse.js';
 import { collectPrivacySignals, computePi } from '../privacy/index.js';
 import { loadSpamStats, scoreSpam } from '../spam/index.js';
-import { isTrained, type SpamStats } from '../spam/bayes.js';
+import { isTrained } from '../spam/bayes.js';
 import { createAnalyzer, type Analyzer } from './analyzer.js';
 import { loadIngestFacts } from './ingest-facts.js';
 import { discussionKey } from './discussions.js';
@@ -82,43 +82,37 @@ interface Shared {
   bounced: Map<number, BounceOrigin>;
 }
 
-/** A user's addresses change rarely (an admin adds an alias); remembering them for a few seconds saves a query per message. */
-function cachedAddresses(db: Knex, ttlMs = 10_000): (userId: number) => Promise<string[]> {
-  const cache = new Map<number, { at: number; addresses: Promise<string[]> }>();
-  return (userId) => {
-    const hit = cache.get(userId);
-    if (hit && Date.now() - hit.at < ttlMs) return hit.addresses;
-    const addresses = userAddresses(db, userId);
-    cache.set(userId, { at: Date.now(), addresses });
-    addresses.catch(() => cache.delete(userId));
-    return addresses;
-  };
-}
-
 /**
- * A user's filter totals, remembered a few seconds: while the filter is not trained yet (a new box,
- * a user who never sorted spam), scoring skips the look-up of every token of every message. The
- * user's sorting clears the entry at once ('spam-trained'); a trained filter's totals are read again
- * with its tokens anyway.
+ * Per-user answers remembered `ttlMs` (the pending promise too, so concurrent messages ask once);
+ * a failed look-up is forgotten. `forget` drops one user's entry before its time.
  */
-function cachedSpamStats(db: Knex, events: Deps['events'], ttlMs = 5_000): (userId: number) => Promise<SpamStats> {
-  const cache = new Map<number, { at: number; stats: Promise<SpamStats> }>();
-  // sorting in this process is seen at once; another process's (none today) within ttlMs
-  events.on('spam-trained', ({ userId }) => cache.delete(userId));
-  return (userId) => {
-    const hit = cache.get(userId);
-    if (hit && Date.now() - hit.at < ttlMs) return hit.stats;
-    const stats = loadSpamStats(db, userId);
-    cache.set(userId, { at: Date.now(), stats });
-    stats.catch(() => cache.delete(userId));
-    return stats;
+function perUserCache<T>(load: (userId: number) => Promise<T>, ttlMs: number): { get(userId: number): Promise<T>; forget(userId: number): void } {
+  const cache = new Map<number, { at: number; value: Promise<T> }>();
+  return {
+    get(userId) {
+      const hit = cache.get(userId);
+      if (hit && Date.now() - hit.at < ttlMs) return hit.value;
+      const value = load(userId);
+      cache.set(userId, { at: Date.now(), value });
+      value.catch(() => cache.delete(userId));
+      return value;
+    },
+    forget: (userId) => cache.delete(userId),
   };
 }
 
 export function createIngestor(deps: Deps, analyzer: Analyzer = createAnalyzer({ threads: 0, resolver: deps.dns, log: deps.log })): Ingestor {
   const tagIds = createTagResolver();
-  const addressesOfUser = cachedAddresses(deps.readDb);
-  const spamStatsOf = cachedSpamStats(deps.readDb, deps.events);
+  // A user's addresses change rarely (an admin adds an alias): remembered 10 s, a query less per message.
+  const addresses = perUserCache((userId) => userAddresses(deps.readDb, userId), 10_000);
+  const addressesOfUser = (userId: number) => addresses.get(userId);
+  // A user's filter totals, remembered 5 s: while the filter is not trained yet (a new box, a user who
+  // never sorted spam), scoring skips the look-up of every token of every message. The user's sorting
+  // in this process clears the entry at once ('spam-trained'); a trained filter's totals are read
+  // again with its tokens anyway.
+  const spamStats = perUserCache((userId) => loadSpamStats(deps.readDb, userId), 5_000);
+  deps.events.on('spam-trained', ({ userId }) => spamStats.forget(userId));
+  const spamStatsOf = (userId: number) => spamStats.get(userId);
   const queue = createCommitQueue(deps.db, (trx, items: PreparedMessage[]) => writeMessages(trx, items, tagIds));
 
   /** Tokens only feed a trained filter, and only for mail that is scored at all (see prepareForUser). */
