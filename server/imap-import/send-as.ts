@@ -22,11 +22,13 @@ export function assertSmtpTlsAllowed(host: string, mode: TlsMode): void {
 
 const SECURITY: Record<TlsMode, RelaySecurity> = { implicit: 'tls', starttls: 'starttls', plain: 'none' };
 
+/** The certificate the user trusts for this server, if any. */
+function pinOf(s: Pick<SmtpSecrets, 'trustedFingerprint' | 'trustedCertPem'>): { fingerprint: string; pem: string } | null {
+  return s.trustedFingerprint && s.trustedCertPem ? { fingerprint: s.trustedFingerprint, pem: s.trustedCertPem } : null;
+}
+
 export function relayOf(accountId: number, s: SmtpSecrets): ResolvedRelay {
-  return {
-    source: `account:${accountId}`, host: s.host, port: s.port, security: SECURITY[s.tls], username: s.username, password: s.password,
-    pin: s.trustedFingerprint && s.trustedCertPem ? { fingerprint: s.trustedFingerprint, pem: s.trustedCertPem } : null,
-  };
+  return { source: `account:${accountId}`, host: s.host, port: s.port, security: SECURITY[s.tls], username: s.username, password: s.password, pin: pinOf(s) };
 }
 
 /** The relay a message sent "as" this account leaves through; null when the account is gone or has no server any more. */
@@ -64,13 +66,12 @@ export async function testSmtp(deps: Pick<Deps, 'config' | 'dns'>, s: SmtpSecret
   const where = `${s.host}:${s.port}`;
   const addrs = await resolveHost(deps.dns, s.host);
   if ('failure' in addrs) throw new AppError(addrs.nonexistent ? 'smtp_host_not_found' : 'smtp_failed', addrs.nonexistent ? `host ${s.host} not found` : addrs.failure.response);
-  const relay = relayOf(0, s);
   let session: SmtpSession;
   try {
     session = await SmtpSession.open({
       ip: addrs.addresses[0]!, port: s.port, host: net.isIP(s.host) ? addrs.addresses[0]! : s.host,
       tls: s.tls === 'implicit' ? 'implicit' : s.tls === 'starttls' ? 'starttls' : 'plain', verify: s.tls !== 'plain',
-      auth: { user: s.username, pass: s.password }, pin: relay.pin,
+      auth: { user: s.username, pass: s.password }, pin: pinOf(s),
     }, { ehloName: deps.config.hostname, connectTimeoutMs: deps.config.imports.connectTimeoutMs, commandTimeoutMs: deps.config.imports.connectTimeoutMs });
   } catch (err) {
     if (!(err instanceof SessionError)) throw err;
